@@ -1,0 +1,19 @@
+/**
+ * The engine: the local store plus the embedded DICOMweb server over it. Hosted
+ * by the Electron main process (main/index.ts) or headless (main/server.ts).
+ * Composition root: it only wires.
+ */
+import type { Config } from './config/types.js';
+import type { Store } from './store/types.js';
+
+export interface Engine {
+  config: Config;
+  store: Store;
+  /** http://{host}:{port} the server listens on (port resolved when HttpPort is 0). */
+  url: string;
+  /** Absolute DICOMweb root URL without trailing slash, e.g. http://127.0.0.1:8042/dicom-web */
+  dicomWebUrl: string;
+  close(): Promise<void>;
+}
+
+export { startEngine } from './startEngine.js';

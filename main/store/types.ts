@@ -1,0 +1,149 @@
+/**
+ * The local store's contract: what the DICOMweb transactions, the Orthanc REST
+ * subset, the import UI and (later) the remote engine may ask of it.
+ * Implemented by main/store/openStore.ts (SQLite index + files on disk).
+ * The store knows nothing of HTTP.
+ */
+import type { ByteRange, PixelLayout } from '../dicom/types.js';
+
+export type Level = 'patient' | 'study' | 'series' | 'instance';
+
+/** Orthanc identifiers of an instance and its parents. */
+export interface ResourceIds {
+  patient: string;
+  study: string;
+  series: string;
+  instance: string;
+}
+
+export type StoreFailureReason =
+  | 'bad-dicom' // cannot parse (STOW FailureReason 0xC000)
+  | 'missing-uid' // SOP Class/Instance, Study or Series UID missing (0xA900-ish)
+  | 'study-mismatch' // not in the study the STOW request named (0xC409-ish)
+  | 'io'; // could not write (0xA700, out of resources)
+
+export type StoreOutcome =
+  | {
+      ok: true;
+      /** 'AlreadyStored': the SOP Instance UID was already in the store; the stored file is kept unchanged. */
+      status: 'Success' | 'AlreadyStored';
+      ids: ResourceIds;
+      sopClassUID: string;
+      sopInstanceUID: string;
+      studyInstanceUID: string;
+      seriesInstanceUID: string;
+      transferSyntaxUID: string;
+    }
+  | {
+      ok: false;
+      reason: StoreFailureReason;
+      message: string;
+      sopClassUID?: string;
+      sopInstanceUID?: string;
+    };
+
+/** One stored instance, as the WADO transactions need it (from the index, no file read). */
+export interface StoredInstance {
+  ids: ResourceIds;
+  studyInstanceUID: string;
+  seriesInstanceUID: string;
+  sopInstanceUID: string;
+  sopClassUID: string;
+  transferSyntaxUID: string;
+  instanceNumber: number | null;
+  /** Absolute path of the stored Part-10 file. */
+  path: string;
+  /** File size in bytes. */
+  size: number;
+  pixel: PixelLayout | null;
+  bulk: Record<string, ByteRange>;
+  deflated: boolean;
+  bigEndian: boolean;
+}
+
+/** Selects instances by DICOM UIDs (WADO-RS paths). */
+export interface UidSelector {
+  study: string;
+  series?: string;
+  instance?: string;
+}
+
+export interface ImportProgress {
+  filesSeen: number;
+  stored: number;
+  alreadyStored: number;
+  skippedNotDicom: number;
+  failed: number;
+  bytes: number;
+  currentPath?: string;
+}
+
+export interface ImportReport extends ImportProgress {
+  failures: Array<{ path: string; message: string }>;
+}
+
+export interface Store {
+  readonly storageDirectory: string;
+
+  /**
+   * Atomic ingest of Part-10 files (temp file, fsync, rename, one index transaction).
+   * One outcome per input, in order; a bad input never stops the others.
+   * `studyInstanceUID`: every instance must belong to that study (STOW-RS /studies/{s}).
+   */
+  storeInstances(files: Buffer[], options?: { studyInstanceUID?: string }): Promise<StoreOutcome[]>;
+
+  /** Files and folders (recursive); non-DICOM files are skipped and counted. */
+  importPaths(
+    paths: string[],
+    options?: { onProgress?: (p: ImportProgress) => void; signal?: AbortSignal },
+  ): Promise<ImportReport>;
+
+  /** Instances matching the UIDs, ordered by series then InstanceNumber; [] when none. */
+  findInstances(selector: UidSelector): StoredInstance[];
+
+  /**
+   * The stored DICOM JSON of each matching instance (same order as findInstances),
+   * as JSON text in which bulk data URIs start with INSTANCE_URL_TOKEN.
+   */
+  instanceMetadata(selector: UidSelector): Iterable<{ instance: StoredInstance; json: string }>;
+
+  // --- Orthanc REST subset (main/orthanc/) ---
+
+  /** Orthanc IDs at a level, oldest first. */
+  listResources(level: Level, options?: { limit?: number; since?: number }): string[];
+
+  /** One resource in Orthanc's shape, or undefined when the ID is unknown. */
+  getResource(level: Level, id: string): OrthancResource | undefined;
+
+  /** Deletes a resource and its children (files and index); parents left empty are removed too. */
+  deleteResource(level: Level, id: string): { deleted: boolean; remainingAncestor: { Type: string; ID: string; Path: string } | null };
+
+  /** The stored instance with that Orthanc ID, or undefined. */
+  getInstance(id: string): StoredInstance | undefined;
+
+  statistics(): { CountPatients: number; CountStudies: number; CountSeries: number; CountInstances: number; TotalDiskSize: number };
+
+  close(): void;
+}
+
+/** A resource as Orthanc's REST API shows it (GET /{level}/{id}). */
+export interface OrthancResource {
+  ID: string;
+  Type: 'Patient' | 'Study' | 'Series' | 'Instance';
+  /** Tag keyword -> string value, the level's main DICOM tags as Orthanc lists them. */
+  MainDicomTags: Record<string, string>;
+  /** Studies only. */
+  PatientMainDicomTags?: Record<string, string>;
+  ParentPatient?: string;
+  ParentStudy?: string;
+  ParentSeries?: string;
+  Studies?: string[];
+  Series?: string[];
+  Instances?: string[];
+  IsStable: boolean;
+  LastUpdate: string;
+  /** Instances only. */
+  FileSize?: number;
+  FileUuid?: string;
+  IndexInSeries?: number | null;
+}
