@@ -4,12 +4,14 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { peerAvailable } from './peers.js';
 
 export const PYDICOM_DATA = '/usr/lib/python3/dist-packages/pydicom/data';
 export const PYDICOM_TEST_FILES = join(PYDICOM_DATA, 'test_files');
 export const PYDICOM_CHARSET_FILES = join(PYDICOM_DATA, 'charset_files');
 
-export const havePydicomSamples = existsSync(PYDICOM_TEST_FILES);
+/** False (tests skip) when python3-pydicom is missing; in CI its absence throws (test/support/peers.ts). */
+export const havePydicomSamples = peerAvailable('python3-pydicom', existsSync(PYDICOM_TEST_FILES));
 
 /** All .dcm sample files (absolute paths), test_files then charset_files. */
 export function pydicomSampleFiles(): string[] {
