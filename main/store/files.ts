@@ -1,0 +1,114 @@
+/**
+ * The files of the store: Part-10 files named by a random UUID under two
+ * levels of folders, as Orthanc lays out its storage area
+ * (`{storage}/ab/cd/abcd….`), and the temp folder `{storage}/tmp` where files
+ * are written and fsynced before being renamed into place (same file system,
+ * so the rename is atomic).
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export const TEMP_FOLDER = 'tmp';
+
+/** Path of a stored file relative to the storage directory. */
+export function storedFileRelativePath(uuid: string): string {
+  return join(uuid.slice(0, 2), uuid.slice(2, 4), uuid);
+}
+
+export class StorageArea {
+  readonly tempDirectory: string;
+  /** Folders known to exist, so that a batch does not mkdir the same folder fifty times. */
+  private readonly knownFolders = new Set<string>();
+
+  constructor(readonly directory: string) {
+    this.tempDirectory = join(directory, TEMP_FOLDER);
+    mkdirSync(this.tempDirectory, { recursive: true });
+  }
+
+  pathOf(uuid: string): string {
+    return join(this.directory, storedFileRelativePath(uuid));
+  }
+
+  private tempPathOf(uuid: string): string {
+    return join(this.tempDirectory, `${uuid}.part`);
+  }
+
+  /** Writes `bytes` to a new temp file and fsyncs it; returns the new file's UUID. */
+  async writeTemp(bytes: Uint8Array): Promise<string> {
+    const uuid = randomUUID();
+    const path = this.tempPathOf(uuid);
+    const handle = await open(path, 'wx');
+    try {
+      await handle.writeFile(bytes);
+      await handle.sync();
+    } catch (err) {
+      await handle.close().catch(() => undefined);
+      await unlink(path).catch(() => undefined);
+      throw err;
+    }
+    await handle.close();
+    return uuid;
+  }
+
+  /** Renames a temp file to its place in the storage area. */
+  async moveIntoPlace(uuid: string): Promise<void> {
+    const target = this.pathOf(uuid);
+    const folder = join(this.directory, uuid.slice(0, 2), uuid.slice(2, 4));
+    if (!this.knownFolders.has(folder)) {
+      await mkdir(folder, { recursive: true });
+      this.knownFolders.add(folder);
+    }
+    await rename(this.tempPathOf(uuid), target);
+  }
+
+  /**
+   * Flushes the folders that received renamed files (and folders created for
+   * them), so that the renames survive a power loss before the index commit.
+   */
+  async syncFolders(uuids: string[]): Promise<void> {
+    const folders = new Set<string>();
+    for (const uuid of uuids) folders.add(join(this.directory, uuid.slice(0, 2), uuid.slice(2, 4)));
+    await Promise.all([...folders].map((folder) => syncFolder(folder)));
+  }
+
+  /** Removes a temp file that will not be stored (ignores a file already gone). */
+  async discardTemp(uuid: string): Promise<void> {
+    await unlink(this.tempPathOf(uuid)).catch(ignoreMissing);
+  }
+
+  /** Removes a stored file (ignores a file already gone). */
+  async remove(uuid: string): Promise<void> {
+    await unlink(this.pathOf(uuid)).catch(ignoreMissing);
+  }
+
+  /** Removes a stored file now (ignores a file already gone). */
+  removeSync(uuid: string): void {
+    rmSync(this.pathOf(uuid), { force: true });
+    rmSync(this.tempPathOf(uuid), { force: true });
+  }
+
+  /** Deletes everything left in the temp folder (writes interrupted by a crash). Returns how many. */
+  clearTemp(): number {
+    let count = 0;
+    for (const name of readdirSync(this.tempDirectory)) {
+      rmSync(join(this.tempDirectory, name), { force: true, recursive: true });
+      count++;
+    }
+    return count;
+  }
+}
+
+async function syncFolder(folder: string): Promise<void> {
+  const handle = await open(folder, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+function ignoreMissing(err: NodeJS.ErrnoException): void {
+  if (err.code !== 'ENOENT') throw err;
+}

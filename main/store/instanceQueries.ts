@@ -1,0 +1,119 @@
+/**
+ * What WADO-RS (PS3.18 10.4) and WADO-URI need from the index: the stored
+ * instances under a study/series/instance UID, their stored DICOM JSON for
+ * metadata, one instance by Orthanc ID. Index only, no file read.
+ * Metadata is read in pages of a few dozen instances, so that a big study is
+ * never held whole in memory and the connection is never left busy between
+ * two pages (better-sqlite3 allows no other statement during an iteration).
+ */
+import { join } from 'node:path';
+import type { ByteRange, PixelLayout } from '../dicom/types.js';
+import { storedFileRelativePath } from './files.js';
+import type { Db } from './schema.js';
+import type { StoredInstance, UidSelector } from './types.js';
+
+const METADATA_PAGE = 64;
+
+const INSTANCE_COLUMNS = `i.pk, i.orthanc_id AS instance_id, se.orthanc_id AS series_id, s.orthanc_id AS study_id,
+  p.orthanc_id AS patient_id, s.study_uid, se.series_uid, i.sop_uid, i.sop_class_uid, i.transfer_syntax,
+  i.instance_number, i.file_uuid, i.size, i.pixel, i.bulk, i.deflated, i.big_endian`;
+
+const INSTANCE_JOIN = `instances i JOIN series se ON se.pk = i.series_pk JOIN studies s ON s.pk = se.study_pk
+  JOIN patients p ON p.pk = s.patient_pk`;
+
+/** Series in SeriesNumber order, instances in InstanceNumber order, missing numbers last. */
+const INSTANCE_ORDER = `s.pk, se.series_number IS NULL, se.series_number, se.pk, i.instance_number IS NULL, i.instance_number, i.pk`;
+
+interface InstanceRow {
+  pk: number;
+  instance_id: string;
+  series_id: string;
+  study_id: string;
+  patient_id: string;
+  study_uid: string;
+  series_uid: string;
+  sop_uid: string;
+  sop_class_uid: string;
+  transfer_syntax: string;
+  instance_number: number | null;
+  file_uuid: string;
+  size: number;
+  pixel: string | null;
+  bulk: string;
+  deflated: number;
+  big_endian: number;
+}
+
+export class InstanceQueries {
+  private readonly byStudy;
+  private readonly bySeries;
+  private readonly bySop;
+  private readonly byOrthancId;
+  private readonly datasetsOf;
+
+  constructor(
+    db: Db,
+    private readonly storageDirectory: string,
+  ) {
+    const select = `SELECT ${INSTANCE_COLUMNS} FROM ${INSTANCE_JOIN}`;
+    this.byStudy = db.prepare<[string], InstanceRow>(`${select} WHERE s.study_uid = ? ORDER BY ${INSTANCE_ORDER}`);
+    this.bySeries = db.prepare<[string, string], InstanceRow>(
+      `${select} WHERE se.series_uid = ? AND s.study_uid = ? ORDER BY ${INSTANCE_ORDER}`,
+    );
+    this.bySop = db.prepare<[string], InstanceRow>(`${select} WHERE i.sop_uid = ? ORDER BY ${INSTANCE_ORDER}`);
+    this.byOrthancId = db.prepare<[string], InstanceRow>(`${select} WHERE i.orthanc_id = ?`);
+    this.datasetsOf = db.prepare<[string], { instance_pk: number; json: string }>(
+      'SELECT instance_pk, json FROM datasets WHERE instance_pk IN (SELECT value FROM json_each(?))',
+    );
+  }
+
+  private rows(selector: UidSelector): InstanceRow[] {
+    if (selector.instance !== undefined) {
+      return this.bySop
+        .all(selector.instance)
+        .filter((r) => r.study_uid === selector.study && (selector.series === undefined || r.series_uid === selector.series));
+    }
+    if (selector.series !== undefined) return this.bySeries.all(selector.series, selector.study);
+    return this.byStudy.all(selector.study);
+  }
+
+  private toStored(row: InstanceRow): StoredInstance {
+    return {
+      ids: { patient: row.patient_id, study: row.study_id, series: row.series_id, instance: row.instance_id },
+      studyInstanceUID: row.study_uid,
+      seriesInstanceUID: row.series_uid,
+      sopInstanceUID: row.sop_uid,
+      sopClassUID: row.sop_class_uid,
+      transferSyntaxUID: row.transfer_syntax,
+      instanceNumber: row.instance_number,
+      path: join(this.storageDirectory, storedFileRelativePath(row.file_uuid)),
+      size: row.size,
+      pixel: row.pixel === null ? null : (JSON.parse(row.pixel) as PixelLayout),
+      bulk: JSON.parse(row.bulk) as Record<string, ByteRange>,
+      deflated: row.deflated !== 0,
+      bigEndian: row.big_endian !== 0,
+    };
+  }
+
+  findInstances(selector: UidSelector): StoredInstance[] {
+    return this.rows(selector).map((r) => this.toStored(r));
+  }
+
+  getInstance(orthancId: string): StoredInstance | undefined {
+    const row = this.byOrthancId.get(orthancId);
+    return row ? this.toStored(row) : undefined;
+  }
+
+  *instanceMetadata(selector: UidSelector): Generator<{ instance: StoredInstance; json: string }> {
+    const rows = this.rows(selector);
+    for (let start = 0; start < rows.length; start += METADATA_PAGE) {
+      const page = rows.slice(start, start + METADATA_PAGE);
+      const json = new Map<number, string>();
+      for (const d of this.datasetsOf.all(JSON.stringify(page.map((r) => r.pk)))) json.set(d.instance_pk, d.json);
+      for (const row of page) {
+        const text = json.get(row.pk);
+        if (text !== undefined) yield { instance: this.toStored(row), json: text }; // gone if deleted meanwhile
+      }
+    }
+  }
+}

@@ -1,0 +1,251 @@
+/**
+ * QIDO-RS search over the index (PS3.18 10.6): filters on columns become SQL
+ * (searchConditions.ts; person names through the SQLite function qido_pn registered here), the
+ * others are matched in JavaScript against the stored level JSON (and, for an
+ * attribute not kept at that level, the first instance's dataset). No DICOM
+ * file is read.
+ *
+ * Order of matches: studies by StudyDate, StudyTime, newest first (then the
+ * order they were stored); series by SeriesNumber (series of several studies
+ * grouped in study order); instances by InstanceNumber. Missing numbers last.
+ *
+ * The matching rows' keys are selected first, then read in pages: the
+ * connection is never left busy between two pages and a big answer is never
+ * held whole.
+ */
+import type { DicomJsonDataset, DicomJsonElement } from '../dicom/types.js';
+import { datasetMatches } from './datasetMatching.js';
+import { personNameMatches } from './matching.js';
+import { columnOf, condition } from './searchConditions.js';
+import type { Db } from './schema.js';
+import type { MatchFilter, SearchLevel, SearchMatch, SearchQuery } from './searchTypes.js';
+
+const PAGE = 100;
+
+const FROM: Record<SearchLevel, string> = {
+  study: 'studies s',
+  series: 'series se JOIN studies s ON s.pk = se.study_pk',
+  instance: 'instances i JOIN series se ON se.pk = i.series_pk JOIN studies s ON s.pk = se.study_pk',
+};
+
+const KEY: Record<SearchLevel, string> = { study: 's.pk', series: 'se.pk', instance: 'i.pk' };
+
+const STUDY_ORDER = 's.study_date DESC, s.study_time DESC, s.pk';
+const ORDER: Record<SearchLevel, string> = {
+  study: STUDY_ORDER,
+  series: `${STUDY_ORDER}, se.series_number IS NULL, se.series_number, se.pk`,
+  instance: `${STUDY_ORDER}, se.series_number IS NULL, se.series_number, se.pk, i.instance_number IS NULL, i.instance_number, i.pk`,
+};
+
+function parse(json: string, cache?: Map<number, DicomJsonDataset>, key?: number): DicomJsonDataset {
+  if (cache && key !== undefined) {
+    let ds = cache.get(key);
+    if (!ds) cache.set(key, (ds = JSON.parse(json) as DicomJsonDataset));
+    return ds;
+  }
+  return JSON.parse(json) as DicomJsonDataset;
+}
+
+const is = (value: number): DicomJsonElement => ({ vr: 'IS', Value: [value] });
+
+interface StudyRow {
+  pk: number;
+  orthanc_id: string;
+  patient_oid: string;
+  study_uid: string;
+  attrs: string;
+  n_series: number;
+  n_instances: number;
+  modalities: string | null;
+}
+interface SeriesRow {
+  pk: number;
+  orthanc_id: string;
+  series_uid: string;
+  attrs: string;
+  study_pk: number;
+  study_oid: string;
+  patient_oid: string;
+  study_uid: string;
+  study_attrs: string;
+  n_instances: number;
+}
+interface InstanceRow {
+  pk: number;
+  orthanc_id: string;
+  sop_uid: string;
+  attrs: string;
+  series_pk: number;
+  series_oid: string;
+  series_uid: string;
+  series_attrs: string;
+  study_pk: number;
+  study_oid: string;
+  patient_oid: string;
+  study_uid: string;
+  study_attrs: string;
+}
+
+export class SearchIndex {
+  private readonly studyPage;
+  private readonly seriesPage;
+  private readonly instancePage;
+  private readonly datasetOf;
+  private readonly firstOfStudy;
+  private readonly firstOfSeries;
+
+  constructor(private readonly db: Db) {
+    db.function('qido_pn', { deterministic: true }, (name: unknown, pattern: unknown, fuzzy: unknown) =>
+      personNameMatches(String(name ?? ''), String(pattern ?? ''), fuzzy === 1) ? 1 : 0,
+    );
+    const inPage = 'IN (SELECT value FROM json_each(?))';
+    this.studyPage = db.prepare<[string], StudyRow>(
+      `SELECT s.pk, s.orthanc_id, p.orthanc_id AS patient_oid, s.study_uid, s.attrs,
+         s.series_count AS n_series, s.instance_count AS n_instances,
+         (SELECT group_concat(modality, '\\') FROM (SELECT DISTINCT modality FROM series x WHERE x.study_pk = s.pk AND modality <> '' ORDER BY modality)) AS modalities
+       FROM studies s JOIN patients p ON p.pk = s.patient_pk WHERE s.pk ${inPage}`,
+    );
+    this.seriesPage = db.prepare<[string], SeriesRow>(
+      `SELECT se.pk, se.orthanc_id, se.series_uid, se.attrs, s.pk AS study_pk, s.orthanc_id AS study_oid, p.orthanc_id AS patient_oid,
+         s.study_uid, s.attrs AS study_attrs, se.instance_count AS n_instances
+       FROM series se JOIN studies s ON s.pk = se.study_pk JOIN patients p ON p.pk = s.patient_pk WHERE se.pk ${inPage}`,
+    );
+    this.instancePage = db.prepare<[string], InstanceRow>(
+      `SELECT i.pk, i.orthanc_id, i.sop_uid, i.attrs, se.pk AS series_pk, se.orthanc_id AS series_oid, se.series_uid,
+         se.attrs AS series_attrs, s.pk AS study_pk, s.orthanc_id AS study_oid, p.orthanc_id AS patient_oid, s.study_uid,
+         s.attrs AS study_attrs
+       FROM instances i JOIN series se ON se.pk = i.series_pk JOIN studies s ON s.pk = se.study_pk JOIN patients p ON p.pk = s.patient_pk
+       WHERE i.pk ${inPage}`,
+    );
+    this.datasetOf = db.prepare<[number], string>('SELECT json FROM datasets WHERE instance_pk = ?').pluck();
+    this.firstOfStudy = db
+      .prepare<[number], number>('SELECT MIN(i.pk) FROM instances i JOIN series se ON se.pk = i.series_pk WHERE se.study_pk = ?')
+      .pluck();
+    this.firstOfSeries = db.prepare<[number], number>('SELECT MIN(pk) FROM instances WHERE series_pk = ?').pluck();
+  }
+
+  *search(query: SearchQuery): Generator<SearchMatch> {
+    const { level } = query;
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (query.studyInstanceUID !== undefined) {
+      where.push('s.study_uid = ?');
+      params.push(query.studyInstanceUID);
+    }
+    if (query.seriesInstanceUID !== undefined && level !== 'study') {
+      where.push('se.series_uid = ?');
+      params.push(query.seriesInstanceUID);
+    }
+    const jsFilters: MatchFilter[] = [];
+    for (const filter of query.filters) {
+      const column = columnOf(filter, level);
+      if (!column) {
+        if (filter.rule.kind !== 'universal') jsFilters.push(filter);
+        continue;
+      }
+      const c = condition(column, filter, query.fuzzy);
+      if (c) {
+        where.push(c.sql);
+        params.push(...c.params);
+      }
+    }
+
+    let sql = `SELECT ${KEY[level]} FROM ${FROM[level]}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${ORDER[level]}`;
+    const pageInSql = jsFilters.length === 0;
+    if (pageInSql) {
+      sql += ' LIMIT ? OFFSET ?';
+      params.push(query.limit ?? -1, query.offset);
+    }
+    const keys = this.db.prepare(sql).pluck().all(...params) as number[];
+
+    let toSkip = pageInSql ? 0 : query.offset;
+    let toTake = pageInSql ? Number.POSITIVE_INFINITY : (query.limit ?? Number.POSITIVE_INFINITY);
+    if (toTake <= 0) return;
+    for (let start = 0; start < keys.length; start += PAGE) {
+      for (const match of this.page(level, keys.slice(start, start + PAGE))) {
+        if (jsFilters.length > 0 && !this.matchesInJs(match, jsFilters, query.fuzzy)) continue;
+        if (toSkip > 0) {
+          toSkip--;
+          continue;
+        }
+        yield match;
+        if (--toTake <= 0) return;
+      }
+    }
+  }
+
+  private matchesInJs(match: SearchMatch, filters: MatchFilter[], fuzzy: boolean): boolean {
+    let full: DicomJsonDataset | undefined;
+    for (const filter of filters) {
+      const own = match.dataset[filter.path[0]!] !== undefined;
+      const ds = own ? match.dataset : (full ??= match.instanceDataset());
+      if (!datasetMatches(ds, filter, fuzzy)) return false;
+    }
+    return true;
+  }
+
+  private instanceDatasetLoader(instancePk: () => number | null): () => DicomJsonDataset {
+    let cached: DicomJsonDataset | undefined;
+    return () => {
+      if (!cached) {
+        const pk = instancePk();
+        const json = pk === null ? undefined : this.datasetOf.get(pk);
+        cached = json === undefined ? {} : (JSON.parse(json) as DicomJsonDataset);
+      }
+      return cached;
+    };
+  }
+
+  /** Reads one page of matches, in the order of `keys`. */
+  private page(level: SearchLevel, keys: number[]): SearchMatch[] {
+    const json = JSON.stringify(keys);
+    const order = new Map(keys.map((k, n) => [k, n]));
+    const out: SearchMatch[] = new Array(keys.length);
+    if (level === 'study') {
+      for (const row of this.studyPage.all(json)) {
+        const dataset = parse(row.attrs);
+        if (row.modalities) dataset['00080061'] = { vr: 'CS', Value: row.modalities.split('\\') }; // ModalitiesInStudy
+        dataset['00201206'] = is(row.n_series); // NumberOfStudyRelatedSeries
+        dataset['00201208'] = is(row.n_instances); // NumberOfStudyRelatedInstances
+        out[order.get(row.pk)!] = {
+          ids: { patient: row.patient_oid, study: row.orthanc_id },
+          studyInstanceUID: row.study_uid,
+          dataset,
+          instanceDataset: this.instanceDatasetLoader(() => this.firstOfStudy.get(row.pk) ?? null),
+        };
+      }
+    } else if (level === 'series') {
+      const studies = new Map<number, DicomJsonDataset>();
+      for (const row of this.seriesPage.all(json)) {
+        const dataset = { ...parse(row.study_attrs, studies, row.study_pk), ...parse(row.attrs) };
+        dataset['00201209'] = is(row.n_instances); // NumberOfSeriesRelatedInstances
+        out[order.get(row.pk)!] = {
+          ids: { patient: row.patient_oid, study: row.study_oid, series: row.orthanc_id },
+          studyInstanceUID: row.study_uid,
+          seriesInstanceUID: row.series_uid,
+          dataset,
+          instanceDataset: this.instanceDatasetLoader(() => this.firstOfSeries.get(row.pk) ?? null),
+        };
+      }
+    } else {
+      const studies = new Map<number, DicomJsonDataset>();
+      const series = new Map<number, DicomJsonDataset>();
+      for (const row of this.instancePage.all(json)) {
+        const dataset = {
+          ...parse(row.study_attrs, studies, row.study_pk),
+          ...parse(row.series_attrs, series, row.series_pk),
+          ...parse(row.attrs),
+        };
+        out[order.get(row.pk)!] = {
+          ids: { patient: row.patient_oid, study: row.study_oid, series: row.series_oid, instance: row.orthanc_id },
+          studyInstanceUID: row.study_uid,
+          seriesInstanceUID: row.series_uid,
+          sopInstanceUID: row.sop_uid,
+          dataset,
+          instanceDataset: this.instanceDatasetLoader(() => row.pk),
+        };
+      }
+    }
+    return out.filter((m) => m !== undefined); // rows deleted between the two reads are gone
+  }
+}
