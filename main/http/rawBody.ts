@@ -1,0 +1,63 @@
+/**
+ * Request bodies. application/json is parsed by fastify (1 MiB limit); every
+ * other content type — and a body without Content-Type — is left UNCONSUMED:
+ * `request.body` is then the raw request stream (a Readable, the
+ * http.IncomingMessage), so STOW-RS (multipart/related) and POST /instances can
+ * stream it. A handler that does not read it may leave it: Node discards the
+ * rest when the answer ends. No size limit applies to such streams; the handler
+ * enforces its own (e.g. DicomWeb.StowMaxSize) — see readBodyBuffer.
+ */
+import type { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { AppError } from '../errors.js';
+
+export function passBodiesThrough(app: FastifyInstance): void {
+  app.removeContentTypeParser('text/plain');
+  app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+}
+
+function isReadable(value: unknown): value is Readable {
+  return typeof value === 'object' && value !== null && typeof (value as Readable).pipe === 'function' && typeof (value as Readable).on === 'function';
+}
+
+/** The unconsumed body stream; 400 when there is no body, 415 when fastify parsed it (JSON). */
+export function requestBodyStream(request: FastifyRequest, what: string): Readable {
+  if (isReadable(request.body)) return request.body;
+  if (request.body === undefined || request.body === null) throw new AppError('bad-request', `${what}: the request has no body`);
+  throw new AppError('unsupported-media-type', `${what}: Content-Type ${request.headers['content-type'] ?? '(none)'} is not accepted here`);
+}
+
+/** Reads the whole unconsumed body, refusing (413) more than `maxBytes`. */
+export async function readBodyBuffer(request: FastifyRequest, what: string, maxBytes: number): Promise<Buffer> {
+  const stream = requestBodyStream(request, what);
+  const declared = Number(request.headers['content-length']);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    throw new AppError('payload-too-large', `${what}: the body is ${declared} bytes, more than the ${maxBytes} accepted`);
+  }
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    let settled = false;
+    const fail = (err: Error) => {
+      if (settled) return;
+      settled = true;
+      stream.off('data', onData);
+      // Keep the stream flowing so the rest is discarded and the connection stays usable for the answer.
+      stream.resume();
+      reject(err);
+    };
+    const onData = (chunk: Buffer) => {
+      total += chunk.length;
+      if (total > maxBytes) fail(new AppError('payload-too-large', `${what}: the body is more than the ${maxBytes} bytes accepted`));
+      else chunks.push(chunk);
+    };
+    stream.on('data', onData);
+    stream.once('end', () => {
+      if (settled) return;
+      settled = true;
+      resolve(Buffer.concat(chunks, total));
+    });
+    stream.once('error', (err) => fail(new AppError('bad-request', `${what}: the request body could not be read: ${err.message}`)));
+    stream.once('close', () => fail(new AppError('bad-request', `${what}: the request body ended early (connection closed)`)));
+  });
+}
