@@ -8,7 +8,7 @@
  * Fails with AppError('bad-dicom', …) saying what is wrong: not DICOM,
  * truncated (where, in which element), or a missing identifying UID.
  */
-import { badDicom } from './readDataset.js';
+import { AppError } from '../errors.js';
 import { readPart10, EXPLICIT_VR_BIG_ENDIAN } from './readPart10.js';
 import { pixelLayoutOf, pixelShapeOf, frameLengthOf } from './pixelLayout.js';
 import type { DicomJsonDataset, ParsedInstance } from './types.js';
@@ -20,8 +20,13 @@ function uidOf(dataset: DicomJsonDataset, key: string): string | undefined {
 
 function required(dataset: DicomJsonDataset, key: string, name: string): string {
   const uid = uidOf(dataset, key);
-  if (!uid) throw badDicom(`missing ${name} (${key.slice(0, 4)},${key.slice(4)})`);
+  if (!uid) throw missingUid(name, key);
   return uid;
+}
+
+/** A readable dataset that lacks an identifying UID: 'bad-dicom' with `details.missingUid` (STOW-RS tells it apart). */
+function missingUid(name: string, key: string): AppError {
+  return new AppError('bad-dicom', `missing ${name} (${key.slice(0, 4)},${key.slice(4)})`, { missingUid: name });
 }
 
 export function parseInstance(bytes: Buffer): ParsedInstance {
@@ -33,7 +38,7 @@ export function parseInstance(bytes: Buffer): ParsedInstance {
   const seriesInstanceUID = required(dataset, '0020000E', 'SeriesInstanceUID');
   // SOP Class from the dataset, else from the File Meta (0002,0002).
   const sopClassUID = uidOf(dataset, '00080016') ?? file.mediaStorageSOPClassUID;
-  if (!sopClassUID) throw badDicom('missing SOPClassUID (0008,0016)');
+  if (!sopClassUID) throw missingUid('SOPClassUID', '00080016');
   const patientID = dataset['00100020']?.Value?.[0]; // PatientID
 
   const parsed: ParsedInstance = {

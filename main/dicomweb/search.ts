@@ -24,6 +24,7 @@ import { negotiate, requestAccept, type Offer } from './accept.js';
 import { dicomWebBaseUrl, instanceUrl, seriesUrl, studyUrl, type DicomWebContext, type Transaction } from './context.js';
 import { MultipartWriter, multipartStream, type OutgoingPart } from './multipart.js';
 import { parseQidoQuery, type QidoQuery, type QueryParams } from './qidoQuery.js';
+import { stringifyDataset } from '../dicom/datasetJson.js';
 
 const JSON_OFFER: Offer = { mediaType: 'application/dicom+json', aliases: ['application/json'] };
 const XML_OFFER: Offer = { mediaType: 'multipart/related', partType: 'application/dicom+xml', aliases: ['application/xml', 'text/xml'] };
@@ -156,7 +157,7 @@ function* jsonChunks(datasets: Iterable<DicomJsonDataset>): Generator<string> {
   let text = '[';
   let first = true;
   for (const ds of datasets) {
-    text += (first ? '' : ',') + JSON.stringify(ds);
+    text += (first ? '' : ',') + stringifyDataset(ds);
     first = false;
     if (text.length >= JSON_CHUNK) {
       yield text;

@@ -22,6 +22,7 @@ import { negotiate, requestAccept, type Offer } from './accept.js';
 import { dicomWebBaseUrl, instanceUrl, studyUrl, type Transaction } from './context.js';
 import { parseMediaType } from './mediaType.js';
 import { checkBoundary, readMultipart } from './multipart.js';
+import { stringifyDataset } from '../dicom/datasetJson.js';
 
 /** A batch goes to the store when it has this many instances… */
 const BATCH_INSTANCES = 16;
@@ -254,5 +255,5 @@ export const storeInstances: Transaction = async (request, reply, ctx) => {
     return reply.send(datasetToXml(dataset));
   }
   reply.header('Content-Type', 'application/dicom+json; charset=utf-8');
-  return reply.send(JSON.stringify(dataset));
+  return reply.send(stringifyDataset(dataset));
 };

@@ -9,6 +9,7 @@ import { canonicalDate, canonicalTime, firstInteger, firstString, normalisePerso
 import { INSTANCE_TAGS, PATIENT_TAGS, SERIES_TAGS, STUDY_TAGS } from './levelAttributes.js';
 import { orthancMainTags } from './orthancMainTags.js';
 import type { ResourceIds } from './types.js';
+import { stringifyDataset } from '../dicom/datasetJson.js';
 
 export interface InstanceRecord {
   ids: ResourceIds;
@@ -116,6 +117,6 @@ export function instanceRecord(parsed: ParsedInstance, ids: ResourceIds, bytes: 
       attrs: JSON.stringify(pickTags(ds, INSTANCE_TAGS)),
       main_tags: JSON.stringify(main.instance),
     },
-    dataset: JSON.stringify(ds),
+    dataset: stringifyDataset(ds),
   };
 }

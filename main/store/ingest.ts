@@ -61,13 +61,12 @@ function ioFailure(parsed: ParsedInstance, err: unknown): StoreOutcome {
 }
 
 /**
- * parseInstance reports a missing identifying UID as 'bad-dicom' ("missing
- * SOPInstanceUID (0008,0018)"); STOW-RS tells it apart (missing-uid).
+ * parseInstance reports a missing identifying UID as 'bad-dicom' with
+ * `details.missingUid`; STOW-RS tells it apart (missing-uid, 0xA900).
  */
 function missingUid(err: unknown): boolean {
   if (!(err instanceof AppError)) return false;
-  if (typeof err.details?.missingUid === 'string') return true;
-  return /^missing (SOPClassUID|SOPInstanceUID|StudyInstanceUID|SeriesInstanceUID)\b/.test(err.message);
+  return typeof err.details?.missingUid === 'string';
 }
 
 /** Parses and checks one input; a failure outcome, or the parsed instance. */

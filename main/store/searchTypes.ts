@@ -3,9 +3,7 @@
  * a level, an optional study/series scope, match filters already parsed and
  * validated (PS3.4 C.2.2.2 matching kinds), paging. Matches come back as DICOM
  * JSON datasets read from the index.
- *
- * Until main/store/types.ts declares `search` on Store, the declaration below
- * adds it by module augmentation (the coordinator may move it there).
+
  */
 import type { DicomJsonDataset } from '../dicom/types.js';
 
@@ -64,11 +62,4 @@ export interface SearchMatch {
    * bulk data URIs start with INSTANCE_URL_TOKEN.
    */
   instanceDataset(): DicomJsonDataset;
-}
-
-declare module './types.js' {
-  interface Store {
-    /** QIDO-RS search over the index (no file read), matches in the order documented in searchIndex.ts. */
-    search(query: SearchQuery): Iterable<SearchMatch>;
-  }
 }

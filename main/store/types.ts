@@ -5,6 +5,7 @@
  * The store knows nothing of HTTP.
  */
 import type { ByteRange, PixelLayout } from '../dicom/types.js';
+import type { SearchMatch, SearchQuery } from './searchTypes.js';
 
 export type Level = 'patient' | 'study' | 'series' | 'instance';
 
@@ -106,6 +107,9 @@ export interface Store {
    * as JSON text in which bulk data URIs start with INSTANCE_URL_TOKEN.
    */
   instanceMetadata(selector: UidSelector): Iterable<{ instance: StoredInstance; json: string }>;
+
+  /** QIDO-RS search over the index (no file read); match order documented in searchIndex.ts. */
+  search(query: SearchQuery): Iterable<SearchMatch>;
 
   // --- Orthanc REST subset (main/orthanc/) ---
 
