@@ -8,7 +8,9 @@
  *     `talks to Orthanc${skipNote('orthanc', haveOrthanc())}`, ...)
  */
 
-export const inCI = process.env.CI === 'true';
+export function inCI(): boolean {
+  return process.env.CI === 'true';
+}
 
 /** Missing Debian packages already reported, so each is named once on stderr. */
 const reported = new Set<string>();
@@ -21,7 +23,7 @@ const reported = new Set<string>();
 export function peerAvailable(name: string, available: boolean): boolean {
   if (available) return true;
   const message = `Debian package '${name}' is missing: install it with 'apt-get install -y ${name}'`;
-  if (inCI) throw new Error(`${message} (CI=true: a missing peer is a failure, not a skip)`);
+  if (inCI()) throw new Error(`${message} (CI=true: a missing peer is a failure, not a skip)`);
   if (!reported.has(name)) {
     reported.add(name);
     process.stderr.write(`[peers] ${message}; the tests that need it are skipped\n`);

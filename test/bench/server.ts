@@ -1,0 +1,466 @@
+/**
+ * Server benchmark: our headless server (dist/main/server.js, a separate
+ * process) against a real Orthanc 1.10 + DICOMweb plugin, both on free
+ * loopback ports with temp storage, fed the same synthetic data
+ * (test/support/synth.ts). Measures STOW-RS ingest (PS3.18 10.5), QIDO-RS
+ * /studies with a PatientName wildcard (10.6), WADO-RS series metadata and
+ * series retrieve (10.4), and each server's peak RSS; prints a Markdown table.
+ *
+ *   npm run build:main && node dist/test/bench/server.js [--quick]
+ *
+ * --quick: a tenth of the data and fewer runs (checks the benchmark itself).
+ * --rows=N: N x N images instead of 64 x 64.
+ * --rounds=N: whole runs on fresh servers (default 3, alternating which side goes
+ *   first); each figure is the median over rounds. The disk here is a VM's, whose
+ *   fsync latency varies from run to run.
+ * --only=ours | --only=orthanc: measure one side and print its figures (profiling).
+ * --cpu-prof: our server runs under `node --cpu-prof`; the profile lands in .tmp/bench-profiles/.
+ * Requests use node:http without Accept-Encoding, so neither side compresses.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request as httpRequest } from 'node:http';
+import { cpus, totalmem, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, haveOrthanc, startOrthanc, type RunningOrthanc } from '../support/orthanc.js';
+import { synthInstance, synthUid } from '../support/synth.js';
+import { MultipartWriter } from '../../main/dicomweb/multipart.js';
+
+const quick = process.argv.includes('--quick');
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+if (only !== undefined && only !== 'ours' && only !== 'orthanc') throw new Error(`--only must be 'ours' or 'orthanc', got '${only}'`);
+const STUDIES = quick ? 20 : 200;
+const INSTANCES_PER_STUDY = 10; // STOW set: STUDIES x 10 = 2,000 instances
+const STOW_BATCH = 50;
+const BIG_SERIES = quick ? 100 : 1_000;
+const QIDO_RUNS = quick ? 5 : 30;
+const METADATA_RUNS = quick ? 3 : 7;
+const RETRIEVE_RUNS = quick ? 3 : 5;
+const ROUNDS = Number(process.argv.find((a) => a.startsWith('--rounds='))?.slice('--rounds='.length) ?? (quick ? 1 : 3));
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1 || ROUNDS > 10) throw new Error(`--rounds must be an integer from 1 to 10, got ${ROUNDS}`);
+const ROWS = Number(process.argv.find((a) => a.startsWith('--rows='))?.slice('--rows='.length) ?? 64); // 16-bit MONOCHROME2, 64x64: ~9 KB per file
+if (!Number.isInteger(ROWS) || ROWS < 1 || ROWS > 1024) throw new Error(`--rows must be an integer from 1 to 1024, got ${ROWS}`);
+const CPU_PROFILE_DIR = process.argv.includes('--cpu-prof') ? join(process.cwd(), '.tmp', 'bench-profiles') : undefined;
+const REQUEST_TIMEOUT_MS = 300_000;
+const WATCHDOG_MS = 20 * 60_000;
+
+const SURNAMES = ['MARTIN', 'SMITH', 'JONES', 'MILLER', 'BROWN', 'GARCIA', 'DUPONT', 'TANAKA'];
+const GIVEN = ['ANNA', 'JOHN', 'CLARA', 'PETER', 'LUCIA', 'KENJI', 'OMAR', 'SARA', 'IVAN', 'ELLA']; // none starts with M
+/** Matches MARTIN and MILLER: a quarter of the studies. Sent raw: Orthanc does not percent-decode QIDO values. */
+const QIDO_QUERY = 'PatientName=M*&limit=1000';
+
+// ---------------------------------------------------------------------------
+// HTTP (node:http, keep-alive, whole body read)
+
+const agent = new Agent({ keepAlive: true, maxSockets: 4 });
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** Empty when the body was discarded. */
+  body: Buffer;
+  /** Body length in bytes. */
+  length: number;
+}
+
+/** One request; the whole answer is read (and kept unless `discard`, for big retrieves). */
+function send(method: string, url: string, headers: Record<string, string> = {}, body?: Buffer, discard = false): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method, headers: body ? { ...headers, 'content-length': String(body.length) } : headers, agent, timeout: REQUEST_TIMEOUT_MS }, (res) => {
+      const chunks: Buffer[] = [];
+      let length = 0;
+      res.on('data', (c: Buffer) => {
+        length += c.length;
+        if (!discard || res.statusCode !== 200) chunks.push(c);
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), length }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`${method} ${url}: no answer in ${REQUEST_TIMEOUT_MS} ms`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function expectOk(what: string, answer: Promise<Answer>): Promise<Answer> {
+  const a = await answer;
+  if (a.status < 200 || a.status >= 300) throw new Error(`${what}: HTTP ${a.status}: ${a.body.toString('utf8', 0, 400)}`);
+  return a;
+}
+
+// ---------------------------------------------------------------------------
+// The servers
+
+interface Server {
+  name: string;
+  /** DICOMweb root with trailing slash. */
+  root: string;
+  pid: number;
+  close(): Promise<void>;
+}
+
+async function startOurs(dir: string): Promise<Server> {
+  const port = await freePort();
+  const configPath = join(dir, 'config.json');
+  writeFileSync(
+    configPath,
+    JSON.stringify({
+      Name: 'bench',
+      HttpPort: port,
+      StorageDirectory: join(dir, 'storage'),
+      IndexDirectory: join(dir, 'storage'),
+      RemoteAccessAllowed: false,
+      AuthenticationEnabled: false,
+      DicomWeb: { Enable: true, Root: '/dicom-web/' },
+    }),
+  );
+  const serverJs = fileURLToPath(new URL('../../main/server.js', import.meta.url));
+  const logPath = join(dir, 'server.log');
+  const log = openSync(logPath, 'a');
+  const nodeArgs = CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROFILE_DIR}`] : [];
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, serverJs, configPath], { stdio: ['ignore', log, log] });
+  closeSync(log);
+  let exited = false;
+  const exit = new Promise<void>((resolve) => child.once('exit', () => ((exited = true), resolve())));
+  const killOnExit = () => child.kill('SIGKILL'); // watchdog or crash: never leave our server behind
+  process.once('exit', killOnExit);
+  void exit.then(() => process.off('exit', killOnExit));
+  const root = `http://127.0.0.1:${port}/dicom-web/`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      if ((await send('GET', `${root}studies?limit=1`, { accept: 'application/dicom+json' })).status < 500) break;
+    } catch {
+      // not listening yet
+    }
+    if (exited || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`our server did not start (${exited ? 'exited' : 'no answer in 30 s'}); log:\n${readFileSync(logPath, 'utf8').slice(-3000)}`);
+    }
+    await sleep(100);
+  }
+  return {
+    name: 'ours',
+    root,
+    pid: child.pid!,
+    close: async () => {
+      if (!exited) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await exit;
+        clearTimeout(timer);
+      }
+    },
+  };
+}
+
+async function startTheirs(): Promise<{ server: Server; orthanc: RunningOrthanc }> {
+  const orthanc = await startOrthanc();
+  return { orthanc, server: { name: 'Orthanc', root: `${orthanc.dicomWebUrl}/`, pid: orthanc.pid, close: () => orthanc.close() } };
+}
+
+/** Peak resident set size (VmHWM) of a process, in MB. */
+function peakRssMB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+)\s+kB/.exec(status)?.[1] ?? NaN);
+  return kb / 1024;
+}
+
+// ---------------------------------------------------------------------------
+// Data (deterministic: the same bytes for both servers)
+
+interface BenchData {
+  /** STOW set: STUDIES studies of INSTANCES_PER_STUDY instances, instance k of k < stowCount. */
+  stowCount: number;
+  stowInstance(k: number): Buffer;
+  bigCount: number;
+  bigInstance(k: number): Buffer;
+  bigStudyUID: string;
+  bigSeriesUID: string;
+  expectedQidoMatches: number;
+}
+
+/** Generated on demand, batch by batch (deterministic), so big images do not fill the benchmark's memory. */
+function benchData(): BenchData {
+  const bigStudyUID = synthUid('bench-big-study', 1);
+  const bigSeriesUID = synthUid('bench-big-series', 1);
+  let expectedQidoMatches = 0;
+  for (let s = 0; s < STUDIES; s++) if (SURNAMES[s % SURNAMES.length].startsWith('M')) expectedQidoMatches++;
+  return {
+    stowCount: STUDIES * INSTANCES_PER_STUDY,
+    stowInstance(k) {
+      const s = Math.floor(k / INSTANCES_PER_STUDY);
+      const i = (k % INSTANCES_PER_STUDY) + 1;
+      return synthInstance({
+        patientID: `BENCH${s}`,
+        patientName: `${SURNAMES[s % SURNAMES.length]}^${GIVEN[Math.floor(s / SURNAMES.length) % GIVEN.length]}^${s}`,
+        studyInstanceUID: synthUid('bench-study', s),
+        seriesInstanceUID: synthUid('bench-series', s),
+        sopInstanceUID: synthUid('bench-instance', s, i),
+        instanceNumber: i,
+        studyDate: `2023${String((s % 12) + 1).padStart(2, '0')}15`,
+        accessionNumber: `A${s}`,
+        rows: ROWS,
+        columns: ROWS,
+      });
+    },
+    bigCount: BIG_SERIES,
+    bigInstance(k) {
+      return synthInstance({
+        patientID: 'BENCHBIG',
+        patientName: 'LARGE^SERIES',
+        studyInstanceUID: bigStudyUID,
+        seriesInstanceUID: bigSeriesUID,
+        sopInstanceUID: synthUid('bench-big-instance', 1, k + 1),
+        instanceNumber: k + 1,
+        rows: ROWS,
+        columns: ROWS,
+      });
+    },
+    bigStudyUID,
+    bigSeriesUID,
+    expectedQidoMatches,
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Measures
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const now = () => performance.now();
+
+/**
+ * STOW-RS in batches, one request at a time. Only the requests are timed (not
+ * generating the files). Instances per second, and the total of file sizes.
+ */
+async function stow(server: Server, count: number, make: (k: number) => Buffer): Promise<{ perSecond: number; bytes: number }> {
+  let elapsed = 0;
+  let bytes = 0;
+  for (let k = 0; k < count; k += STOW_BATCH) {
+    const files = Array.from({ length: Math.min(STOW_BATCH, count - k) }, (_, j) => make(k + j));
+    bytes += files.reduce((n, f) => n + f.length, 0);
+    const writer = new MultipartWriter('application/dicom');
+    const body = Buffer.concat([...files.flatMap((f) => [writer.partHead({ 'Content-Type': 'application/dicom' }), f]), writer.end()]);
+    const contentType = writer.contentType;
+    const t0 = now();
+    const a = await expectOk(`${server.name} STOW batch ${k / STOW_BATCH}`, send('POST', `${server.root}studies`, { 'content-type': contentType, accept: 'application/dicom+json' }, body));
+    elapsed += now() - t0;
+    const answer = JSON.parse(a.body.toString('utf8')) as Record<string, { Value?: unknown[] }>;
+    const failed = answer['00081198']?.Value?.length ?? 0; // FailedSOPSequence
+    const stored = answer['00081199']?.Value?.length ?? 0; // ReferencedSOPSequence
+    if (failed || stored !== files.length) throw new Error(`${server.name} STOW batch ${k / STOW_BATCH}: ${stored} stored, ${failed} failed`);
+  }
+  return { perSecond: count / (elapsed / 1000), bytes };
+}
+
+async function timed(runs: number, warmups: number, run: () => Promise<void>): Promise<number> {
+  for (let i = 0; i < warmups; i++) await run();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = now();
+    await run();
+    times.push(now() - t0);
+  }
+  return median(times);
+}
+
+interface Results {
+  stowPerSecond: number;
+  bigSeriesStowPerSecond: number;
+  qidoMs: number;
+  qidoMatches: number;
+  metadataMs: number;
+  retrieveMs: number;
+  retrieveBytes: number;
+  peakRssMB: number;
+}
+
+async function measure(server: Server, data: BenchData): Promise<Results> {
+  const log = (msg: string) => process.stderr.write(`[bench] ${server.name}: ${msg}\n`);
+  log(`STOW-RS ${data.stowCount} instances in batches of ${STOW_BATCH}`);
+  const stowPerSecond = (await stow(server, data.stowCount, data.stowInstance)).perSecond;
+  log(`STOW-RS the ${data.bigCount}-instance series`);
+  const big = await stow(server, data.bigCount, data.bigInstance);
+  const bigSeriesStowPerSecond = big.perSecond;
+
+  log(`QIDO-RS /studies?${QIDO_QUERY} x ${QIDO_RUNS}`);
+  let qidoMatches = -1;
+  const qidoMs = await timed(QIDO_RUNS, 2, async () => {
+    const a = await expectOk(`${server.name} QIDO`, send('GET', `${server.root}studies?${QIDO_QUERY}`, { accept: 'application/dicom+json' }));
+    qidoMatches = (JSON.parse(a.body.toString('utf8')) as unknown[]).length;
+  });
+  if (qidoMatches !== data.expectedQidoMatches) throw new Error(`${server.name} QIDO found ${qidoMatches} studies, expected ${data.expectedQidoMatches}`);
+
+  const seriesPath = `${server.root}studies/${data.bigStudyUID}/series/${data.bigSeriesUID}`;
+  log(`WADO-RS series metadata x ${METADATA_RUNS}`);
+  const metadataMs = await timed(METADATA_RUNS, 1, async () => {
+    const a = await expectOk(`${server.name} metadata`, send('GET', `${seriesPath}/metadata`, { accept: 'application/dicom+json' }));
+    const n = (JSON.parse(a.body.toString('utf8')) as unknown[]).length;
+    if (n !== data.bigCount) throw new Error(`${server.name} metadata: ${n} instances, expected ${data.bigCount}`);
+  });
+
+  log(`WADO-RS series retrieve x ${RETRIEVE_RUNS}`);
+  let retrieveBytes = 0;
+  const retrieveMs = await timed(RETRIEVE_RUNS, 1, async () => {
+    const a = await expectOk(`${server.name} retrieve`, send('GET', seriesPath, { accept: 'multipart/related; type="application/dicom"' }, undefined, true));
+    retrieveBytes = a.length;
+    if (retrieveBytes < big.bytes) throw new Error(`${server.name} retrieve: ${retrieveBytes} bytes, expected at least ${big.bytes}`);
+  });
+
+  return { stowPerSecond, bigSeriesStowPerSecond, qidoMs, qidoMatches, metadataMs, retrieveMs, retrieveBytes, peakRssMB: peakRssMB(server.pid) };
+}
+
+// ---------------------------------------------------------------------------
+// Report
+
+interface Row {
+  measure: string;
+  ours: number;
+  theirs: number;
+  unit: string;
+  digits: number;
+  /** ours/theirs must be >= (higher is better) or <= this. */
+  target: { op: '>=' | '<=' | 'abs<'; value: number } | null;
+}
+
+function table(rows: Row[]): string {
+  const lines = ['| Measure | Ours | Orthanc 1.10.1 | Ours / Orthanc | Target | Met |', '|---|---:|---:|---:|---|:---:|'];
+  for (const r of rows) {
+    const ratio = r.ours / r.theirs;
+    let target = '';
+    let met = '';
+    if (r.target?.op === 'abs<') {
+      target = `ours < ${r.target.value} ${r.unit}`;
+      met = r.ours < r.target.value ? 'yes' : '**no**';
+    } else if (r.target) {
+      target = `${r.target.op === '>=' ? '≥' : '≤'} ${r.target.value}x`;
+      met = (r.target.op === '>=' ? ratio >= r.target.value : ratio <= r.target.value) ? 'yes' : '**no**';
+    }
+    lines.push(`| ${r.measure} | ${r.ours.toFixed(r.digits)} ${r.unit} | ${r.theirs.toFixed(r.digits)} ${r.unit} | ${ratio.toFixed(3)} | ${target} | ${met} |`);
+  }
+  return lines.join('\n');
+}
+
+/** Per measure: the median over rounds (peak RSS: the highest). */
+function combine(rounds: Results[]): Results {
+  const m = (k: keyof Results) => median(rounds.map((r) => r[k]));
+  return {
+    stowPerSecond: m('stowPerSecond'),
+    bigSeriesStowPerSecond: m('bigSeriesStowPerSecond'),
+    qidoMs: m('qidoMs'),
+    qidoMatches: rounds[0].qidoMatches,
+    metadataMs: m('metadataMs'),
+    retrieveMs: m('retrieveMs'),
+    retrieveBytes: rounds[0].retrieveBytes,
+    peakRssMB: Math.max(...rounds.map((r) => r.peakRssMB)),
+  };
+}
+
+const spread = (rounds: Results[], k: keyof Results, digits: number) => {
+  const xs = rounds.map((r) => r[k]);
+  return `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
+};
+
+async function main(): Promise<void> {
+  if (!haveOrthanc()) throw new Error("Orthanc is missing: install the Debian packages 'orthanc orthanc-dicomweb'");
+  const watchdog = setTimeout(() => {
+    process.stderr.write(`[bench] gave up after ${WATCHDOG_MS / 60_000} minutes\n`);
+    process.exit(3);
+  }, WATCHDOG_MS);
+  watchdog.unref();
+
+  process.stderr.write(`[bench] ${ROUNDS} round(s) of ${STUDIES * INSTANCES_PER_STUDY} + ${BIG_SERIES} instances (${ROWS}x${ROWS}, 16-bit), generated batch by batch\n`);
+  const data = benchData();
+  const ourRounds: Results[] = [];
+  const theirRounds: Results[] = [];
+  let versions = 'Orthanc not run';
+  let open: Server | undefined;
+  const dirs: string[] = [];
+
+  async function runOurs(): Promise<void> {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-ours-'));
+    dirs.push(dir);
+    open = await startOurs(dir);
+    ourRounds.push(await measure(open, data));
+    await open.close();
+    open = undefined;
+    rmSync(dir, { recursive: true, force: true });
+    if (CPU_PROFILE_DIR) process.stderr.write(`[bench] CPU profile of our server written to ${CPU_PROFILE_DIR}\n`);
+  }
+  async function runOrthanc(): Promise<void> {
+    const { server, orthanc } = await startTheirs();
+    open = server;
+    const system = JSON.parse((await send('GET', `${orthanc.url}/system`)).body.toString('utf8')) as { Version: string };
+    const plugin = JSON.parse((await send('GET', `${orthanc.url}/plugins/dicom-web`)).body.toString('utf8')) as { Version: string };
+    versions = `Orthanc ${system.Version} with DICOMweb plugin ${plugin.Version}`;
+    theirRounds.push(await measure(server, data));
+    await server.close();
+    open = undefined;
+  }
+
+  try {
+    // One server at a time, so they do not compete for the two cores; the order
+    // alternates between rounds so that neither always runs on a warmer machine.
+    for (let round = 0; round < ROUNDS; round++) {
+      process.stderr.write(`[bench] round ${round + 1} of ${ROUNDS}\n`);
+      const order = round % 2 === 0 ? [runOurs, runOrthanc] : [runOrthanc, runOurs];
+      for (const run of order) {
+        if ((run === runOurs && only === 'orthanc') || (run === runOrthanc && only === 'ours')) continue;
+        await run();
+      }
+    }
+    if (ourRounds.length === 0 || theirRounds.length === 0) {
+      console.log(JSON.stringify({ ours: ourRounds, orthanc: theirRounds }, null, 2));
+      return;
+    }
+    const ours = combine(ourRounds);
+    const theirs = combine(theirRounds);
+
+    const n = data.stowCount;
+    const rows: Row[] = [
+      { measure: `STOW-RS ingest, ${n} instances, batches of ${STOW_BATCH}`, ours: ours.stowPerSecond, theirs: theirs.stowPerSecond, unit: 'inst/s', digits: 0, target: { op: '>=', value: 2 } },
+      { measure: `STOW-RS ingest, ${data.bigCount}-instance series (one series)`, ours: ours.bigSeriesStowPerSecond, theirs: theirs.bigSeriesStowPerSecond, unit: 'inst/s', digits: 0, target: null },
+      { measure: `QIDO-RS /studies?${QIDO_QUERY.replace('&limit=1000', '')} over ${STUDIES + 1} studies (${ours.qidoMatches} match), median of ${QIDO_RUNS}`, ours: ours.qidoMs, theirs: theirs.qidoMs, unit: 'ms', digits: 1, target: { op: '<=', value: 0.1 } },
+      { measure: `WADO-RS /metadata of a ${data.bigCount}-instance series, median of ${METADATA_RUNS}`, ours: ours.metadataMs, theirs: theirs.metadataMs, unit: 'ms', digits: 1, target: { op: '<=', value: 0.1 } },
+      { measure: `WADO-RS retrieve of that series (${(ours.retrieveBytes / 1e6).toFixed(1)} MB multipart), median of ${RETRIEVE_RUNS}`, ours: ours.retrieveMs, theirs: theirs.retrieveMs, unit: 'ms', digits: 1, target: { op: '<=', value: 0.7 } },
+      { measure: 'Peak RSS of the server process (VmHWM)', ours: ours.peakRssMB, theirs: theirs.peakRssMB, unit: 'MB', digits: 0, target: { op: 'abs<', value: 300 } },
+    ];
+
+    const cpu = cpus();
+    console.log(`# Server benchmark${quick ? ' (--quick: reduced data, not for comparison)' : ''}\n`);
+    console.log(`Date: ${new Date().toISOString()}`);
+    console.log(`Machine: ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM`);
+    console.log(`Node ${process.version}; ${versions}`);
+    console.log(`Data: ${ROWS}x${ROWS} 16-bit MONOCHROME2 instances (explicit VR LE, ~${Math.round(data.stowInstance(0).length / 1024)} KB each), written by test/support/synth.ts`);
+    console.log(`Each figure: median over ${ROUNDS} round(s), each round on fresh servers and storage (peak RSS: highest of the rounds)\n`);
+    console.log(table(rows));
+    if (ROUNDS > 1) {
+      console.log('\nSpread over the rounds (lowest–highest of the per-round figures):\n');
+      console.log('| Measure | Ours | Orthanc |\n|---|---:|---:|');
+      for (const [label, k, digits] of [
+        ['STOW-RS inst/s', 'stowPerSecond', 0],
+        ['STOW-RS one series, inst/s', 'bigSeriesStowPerSecond', 0],
+        ['QIDO-RS ms', 'qidoMs', 1],
+        ['Metadata ms', 'metadataMs', 1],
+        ['Retrieve ms', 'retrieveMs', 1],
+      ] as const) {
+        console.log(`| ${label} | ${spread(ourRounds, k, digits)} | ${spread(theirRounds, k, digits)} |`);
+      }
+    }
+  } finally {
+    await open?.close().catch(() => undefined);
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    agent.destroy();
+    clearTimeout(watchdog);
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`[bench] failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.exitCode = 1;
+});
