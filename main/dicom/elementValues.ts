@@ -69,14 +69,20 @@ export function personNameOf(s: string): DicomJsonPersonName | null {
 
 /** The Value array of a string VR element, or undefined when the element is empty. */
 export function stringValues(buf: Buffer, offset: number, length: number, vr: string, decoding: TextDecoding): DicomJsonValue[] | undefined {
+  return valuesOfText(decodedText(buf, offset, length, vr, decoding), vr);
+}
+
+/** A string VR element's value field decoded (Specific Character Set for SH, LO, ST, LT, UC, UT, PN), trailing padding removed. */
+export function decodedText(buf: Buffer, offset: number, length: number, vr: string, decoding: TextDecoding): string {
   const end = offset + length;
-  let text: string;
-  if (CHARSET_VRS.has(vr)) {
-    text = decoding.decode(buf, offset, end, vr === 'PN' ? 'pn' : TEXT_VRS.has(vr) ? 'text' : 'multi');
-  } else {
-    text = buf.toString('latin1', offset, end);
-  }
-  text = stripTrailing(text);
+  const text = CHARSET_VRS.has(vr)
+    ? decoding.decode(buf, offset, end, vr === 'PN' ? 'pn' : TEXT_VRS.has(vr) ? 'text' : 'multi')
+    : buf.toString('latin1', offset, end);
+  return stripTrailing(text);
+}
+
+/** The Value array of a string VR element from its decodedText, or undefined when the element is empty. */
+export function valuesOfText(text: string, vr: string): DicomJsonValue[] | undefined {
   if (text === '') return undefined;
 
   if (TEXT_VRS.has(vr)) return [vr === 'UR' ? stripLeading(text) : text];
@@ -99,6 +105,17 @@ export function stringValues(buf: Buffer, offset: number, length: number, vr: st
   }
   if (values.length === 1 && values[0] === null) return undefined;
   return values;
+}
+
+/**
+ * A DS or IS decodedText as written, each value without the spaces around it
+ * (`1.000000\ 2.5` → `1.000000\2.5`): the text DICOM JSON numbers lose (PS3.18 F.2.3).
+ */
+export function numberTextAsWritten(text: string): string {
+  if (text.indexOf(' ') === -1 && text.indexOf('\0') === -1) return text;
+  const parts = text.split('\\');
+  for (let i = 0; i < parts.length; i++) parts[i] = stripLeading(stripTrailing(parts[i]));
+  return parts.join('\\');
 }
 
 /**

@@ -31,7 +31,7 @@ function missingUid(name: string, key: string): AppError {
 
 export function parseInstance(bytes: Buffer): ParsedInstance {
   const file = readPart10(bytes);
-  const { dataset, bulk, pixelData } = file.reading;
+  const { dataset, bulk, pixelData, writtenText } = file.reading;
 
   const sopInstanceUID = required(dataset, '00080018', 'SOPInstanceUID');
   const studyInstanceUID = required(dataset, '0020000D', 'StudyInstanceUID');
@@ -50,6 +50,7 @@ export function parseInstance(bytes: Buffer): ParsedInstance {
     patientID: typeof patientID === 'string' ? patientID : '',
     dataset,
     bulk: file.deflated ? {} : bulk,
+    writtenText,
     deflated: file.deflated,
     bigEndian: file.transferSyntaxUID === EXPLICIT_VR_BIG_ENDIAN,
   };

@@ -24,13 +24,15 @@
  * - group length elements (gggg,0000) are skipped;
  * - binary VRs (OB, OD, OF, OL, OV, OW, UN), and numbers whose length is not a
  *   multiple of their size, become BulkDataURI '@INSTANCE@/bulk/<path>' with
- *   path GGGGEEEE at top level and SEQTAG/itemIndex/GGGGEEEE nested.
+ *   path GGGGEEEE at top level and SEQTAG/itemIndex/GGGGEEEE nested;
+ * - top-level DS, IS and PN values are also kept as text as written (see
+ *   ParsedInstance.writtenText), from the decoding the JSON value is made of.
  */
 import { AppError } from '../errors.js';
 import { DEFAULT_DECODING, characterSetDecoding, type TextDecoding } from './characterSets.js';
 import { entryOfTag, isPrivateCreatorTag, isPrivateTag, tagHex, tagLabel } from './dictionary.js';
-import { NUMBER_SIZE, numberValues, stringValues } from './elementValues.js';
-import { INSTANCE_URL_TOKEN, type ByteRange, type DicomJsonDataset, type DicomJsonElement } from './types.js';
+import { NUMBER_SIZE, decodedText, numberTextAsWritten, numberValues, stringValues, valuesOfText } from './elementValues.js';
+import { INSTANCE_URL_TOKEN, type ByteRange, type DicomJsonDataset, type DicomJsonElement, type DicomJsonValue } from './types.js';
 
 export interface DatasetEncoding {
   explicit: boolean;
@@ -50,6 +52,8 @@ export interface DatasetReading {
   dataset: DicomJsonDataset;
   bulk: Record<string, ByteRange>;
   pixelData?: PixelDataElement;
+  /** Top-level non-empty DS, IS and PN values as written, by 8-hex tag (ParsedInstance.writtenText). */
+  writtenText: Record<string, string>;
 }
 
 const UNDEFINED_LENGTH = 0xffffffff;
@@ -108,6 +112,7 @@ export function readDataset(buf: Buffer, start: number, encoding: DatasetEncodin
 
 class DatasetWalker {
   private readonly bulk: Record<string, ByteRange> = {};
+  private readonly writtenText: Record<string, string> = {};
   private pixelData?: PixelDataElement;
   private depth = 0;
 
@@ -119,7 +124,7 @@ class DatasetWalker {
   read(start: number, encoding: DatasetEncoding): DatasetReading {
     const dataset: DicomJsonDataset = {};
     this.readElements(dataset, start, this.buf.length, false, encoding.explicit, encoding.little, '', { decoding: DEFAULT_DECODING });
-    return { dataset, bulk: this.bulk, pixelData: this.pixelData };
+    return { dataset, bulk: this.bulk, pixelData: this.pixelData, writtenText: this.writtenText };
   }
 
   private truncated(at: number, what: string): AppError {
@@ -290,7 +295,14 @@ class DatasetWalker {
       return end;
     }
     // String VRs.
-    const values = stringValues(buf, valueOffset, length, vr, scope.decoding);
+    let values: DicomJsonValue[] | undefined;
+    if (prefix === '' && (vr === 'DS' || vr === 'IS' || vr === 'PN')) {
+      const text = decodedText(buf, valueOffset, length, vr, scope.decoding);
+      values = valuesOfText(text, vr);
+      if (values) this.writtenText[key] = vr === 'PN' ? text : numberTextAsWritten(text);
+    } else {
+      values = stringValues(buf, valueOffset, length, vr, scope.decoding);
+    }
     dataset[key] = values ? { vr, Value: values } : { vr };
     if (tag === SPECIFIC_CHARACTER_SET) {
       scope.decoding = values ? characterSetDecoding(values.map((v) => (typeof v === 'string' ? v : ''))) : DEFAULT_DECODING;

@@ -74,6 +74,17 @@ export interface ParsedInstance {
    * Empty when the dataset is deflated (offsets would refer to inflated bytes).
    */
   bulk: Record<string, ByteRange>;
+  /**
+   * The text as written of the top-level DS, IS and PN elements that have a
+   * value, keyed by 8-hex tag like `dataset` (Orthanc shows these as written,
+   * DICOM JSON does not keep it): DS and IS as ASCII with the spaces around
+   * each value removed (`1.000000\-2.5` where JSON has [1, -2.5]); PN as
+   * decoded in the Specific Character Set, trailing padding removed, with its
+   * '=' groups as written (`Wang^XiaoDong=王^小東=` where JSON drops the
+   * empty trailing group). Absent from a ParsedInstance made elsewhere than
+   * by parseInstance.
+   */
+  writtenText?: Record<string, string>;
   /** Present when the dataset has Pixel Data. Offsets are file offsets (absent for deflated data). */
   pixel?: PixelLayout;
   /** The dataset is stored deflated (1.2.840.10008.1.2.1.99): offsets cannot be used, re-parse to read bulk. */

@@ -63,11 +63,11 @@ export interface InstanceRecord {
   dataset: string;
 }
 
-/** `bytes`: the Part-10 file, for the few values Orthanc shows as written (orthancMainTags.ts). */
+/** `bytes`: the Part-10 file (its size is recorded). */
 export function instanceRecord(parsed: ParsedInstance, ids: ResourceIds, bytes: Buffer): InstanceRecord {
   const ds = parsed.dataset;
   const size = bytes.length;
-  const main = orthancMainTags(bytes, ds, parsed.deflated);
+  const main = orthancMainTags(ds, parsed.writtenText);
   const studyAttrs = { ...pickTags(ds, PATIENT_TAGS), ...pickTags(ds, STUDY_TAGS) };
   return {
     ids,
