@@ -1,14 +1,17 @@
 /**
- * The files of the store: Part-10 files named by a random UUID under two
- * levels of folders, as Orthanc lays out its storage area
- * (`{storage}/ab/cd/abcd….`), and the temp folder `{storage}/tmp` where files
- * are written and fsynced before being renamed into place (same file system,
- * so the rename is atomic).
+ * The files of the store: Part-10 files named by a UUID under two levels of
+ * folders, as Orthanc lays out its storage area (`{storage}/ab/cd/abcd….`),
+ * and the temp folder `{storage}/tmp` where files are written and fsynced
+ * before being renamed into place (same file system, so the rename is atomic).
+ *
+ * Unlike Orthanc, the first four hex digits of a file's UUID (its folder) come
+ * from its study's Orthanc ID, the rest is random: the instances of one study
+ * share a folder, so a STOW batch from one study fsyncs one folder, not fifty.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export const TEMP_FOLDER = 'tmp';
 
@@ -21,6 +24,8 @@ export class StorageArea {
   readonly tempDirectory: string;
   /** Folders known to exist, so that a batch does not mkdir the same folder fifty times. */
   private readonly knownFolders = new Set<string>();
+  /** Folders created since the last syncFolders: their parents must be flushed too. */
+  private readonly createdFolders = new Set<string>();
 
   constructor(readonly directory: string) {
     this.tempDirectory = join(directory, TEMP_FOLDER);
@@ -35,9 +40,14 @@ export class StorageArea {
     return join(this.tempDirectory, `${uuid}.part`);
   }
 
-  /** Writes `bytes` to a new temp file and fsyncs it; returns the new file's UUID. */
-  async writeTemp(bytes: Uint8Array): Promise<string> {
-    const uuid = randomUUID();
+  /**
+   * Writes `bytes` to a new temp file and fsyncs it; returns the new file's UUID.
+   * `folderKey` (hex, e.g. the study's Orthanc ID) chooses the folder.
+   */
+  async writeTemp(bytes: Uint8Array, folderKey?: string): Promise<string> {
+    const random = randomUUID();
+    const hex = folderKey?.replace(/-/g, '').slice(0, 4) ?? '';
+    const uuid = /^[0-9a-f]{4}$/.test(hex) ? hex + random.slice(4) : random;
     const path = this.tempPathOf(uuid);
     const handle = await open(path, 'wx');
     try {
@@ -57,8 +67,9 @@ export class StorageArea {
     const target = this.pathOf(uuid);
     const folder = join(this.directory, uuid.slice(0, 2), uuid.slice(2, 4));
     if (!this.knownFolders.has(folder)) {
-      await mkdir(folder, { recursive: true });
+      const created = await mkdir(folder, { recursive: true });
       this.knownFolders.add(folder);
+      if (created !== undefined) this.createdFolders.add(folder);
     }
     await rename(this.tempPathOf(uuid), target);
   }
@@ -70,6 +81,11 @@ export class StorageArea {
   async syncFolders(uuids: string[]): Promise<void> {
     const folders = new Set<string>();
     for (const uuid of uuids) folders.add(join(this.directory, uuid.slice(0, 2), uuid.slice(2, 4)));
+    for (const created of this.createdFolders) {
+      folders.add(dirname(created)); // {storage}/ab holds the new entry cd
+      folders.add(this.directory); // and {storage} perhaps a new ab
+    }
+    this.createdFolders.clear();
     await Promise.all([...folders].map((folder) => syncFolder(folder)));
   }
 

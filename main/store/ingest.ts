@@ -140,7 +140,7 @@ export async function ingest(ctx: IngestContext, files: Buffer[], options: { stu
   });
 
   // 2. Temp files, fsynced, concurrently.
-  const written = await Promise.allSettled(candidates.map((c) => storage.writeTemp(c.bytes)));
+  const written = await Promise.allSettled(candidates.map((c) => storage.writeTemp(c.bytes, c.record.ids.study)));
   const toMove: Candidate[] = [];
   written.forEach((result, k) => {
     const c = candidates[k]!;
