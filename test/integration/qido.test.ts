@@ -187,8 +187,9 @@ describe('QIDO-RS over HTTP', () => {
   });
 });
 
-describe('QIDO-RS speed', () => {
-  test('a PatientName wildcard search over 200 studies answers in a few milliseconds', async () => {
+describe('QIDO-RS over many studies', () => {
+  // Speed is measured by `npm run bench:server` against Orthanc, not asserted here.
+  test('a PatientName wildcard search over 200 studies finds exactly the matching half, case-insensitively', async () => {
     const files: Buffer[] = [];
     for (let k = 0; k < 200; k++) {
       files.push(
@@ -203,16 +204,8 @@ describe('QIDO-RS speed', () => {
       );
     }
     expect((await engine.store.storeInstances(files)).every((o) => o.ok)).toBe(true);
-    const times: number[] = [];
-    for (let i = 0; i < 15; i++) {
-      const t0 = performance.now();
-      const { json } = await qido('studies?PatientName=fast*');
-      times.push(performance.now() - t0);
-      expect(json).toHaveLength(100);
-    }
-    times.sort((a, b) => a - b);
-    const median = times[Math.floor(times.length / 2)]!;
-    console.log(`QIDO /studies?PatientName=fast* over ${200 + 6} studies: median ${median.toFixed(1)} ms, best ${times[0]!.toFixed(1)} ms`);
-    expect(median).toBeLessThan(40);
+    const { json } = await qido('studies?PatientName=fast*');
+    expect(json).toHaveLength(100);
+    expect(json.every((d: any) => d['00100010'].Value[0].Alphabetic.startsWith('FAST^'))).toBe(true);
   });
 });

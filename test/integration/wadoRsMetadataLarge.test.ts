@@ -1,6 +1,7 @@
 /**
  * WADO-RS Retrieve Metadata (PS3.18 10.4.1.1.2) of a 1,000-instance series
- * comes from the index, not the files: well under 200 ms (Orthanc: 2–2.7 s).
+ * comes from the index, not the files, complete and in order. Its speed is
+ * measured by `npm run bench:server` against Orthanc, not asserted here.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { synthStudy, synthUid } from '../support/synth.js';
@@ -22,24 +23,14 @@ afterAll(async () => {
 });
 
 describe('metadata of a 1,000-instance series', () => {
-  it('is answered in well under 200 ms, complete and with absolute bulk data URIs', async () => {
+  it('is complete, in instance order and with absolute bulk data URIs', async () => {
     const url = `${engine.dicomWebUrl}/studies/${synthUid(KEY, 1)}/series/${synthUid(KEY, 2, 1)}/metadata`;
-    await (await fetch(url)).arrayBuffer(); // warm-up (JIT, page cache)
-    const times: number[] = [];
-    let datasets: Array<Record<string, { BulkDataURI?: string; Value?: unknown[] }>> = [];
-    for (let run = 0; run < 3; run++) {
-      const start = performance.now();
-      const response = await fetch(url);
-      const text = await response.text();
-      times.push(performance.now() - start);
-      datasets = JSON.parse(text);
-    }
+    const datasets = (await (await fetch(url)).json()) as Array<Record<string, { BulkDataURI?: string; Value?: unknown[] }>>;
     expect(datasets).toHaveLength(1000);
     expect(datasets[999]!['00080018']!.Value).toEqual([synthUid(KEY, 3, 1, 1000)]);
     expect(datasets[0]!['7FE00010']!.BulkDataURI).toBe(
       `${engine.dicomWebUrl}/studies/${synthUid(KEY, 1)}/series/${synthUid(KEY, 2, 1)}/instances/${synthUid(KEY, 3, 1, 1)}/bulk/7FE00010`,
     );
-    const best = Math.min(...times);
-    expect(best, `best of 3: ${best.toFixed(0)} ms`).toBeLessThan(200);
+    expect(datasets.map((d) => d['00200013']!.Value![0])).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
   });
 });
