@@ -24,6 +24,11 @@ export interface JobContext {
   progress(update: Partial<Omit<JobProgress, 'bytesPerSecond'>> & { addBytes?: number; addInstances?: number }): void;
   /** Attempt number, 1 for the first run (retries of transient errors increment it). */
   readonly attempt: number;
+  /**
+   * What was done so far (JSON), shown as Result when the job ends in Failure
+   * or Cancelled (e.g. the instances stored before a connection reset).
+   */
+  partialResult(result: unknown): void;
 }
 
 /** A job's work: resolves with its result (JSON), rejects with an AppError. */
@@ -45,6 +50,8 @@ export interface JobInfo {
   /** The error's sentence, '' on success. */
   ErrorDescription: string;
   ErrorKind?: string;
+  /** 1 for the first run; each automatic retry of a transient error adds one. */
+  Attempt: number;
   /** What was asked (server name, resources…) — never secrets. */
   Content: Record<string, unknown>;
   Details: JobProgress;

@@ -17,15 +17,13 @@
  * --cpu-prof: our server runs under `node --cpu-prof`; the profile lands in .tmp/bench-profiles/.
  * Requests use node:http without Accept-Encoding, so neither side compresses.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, request as httpRequest } from 'node:http';
-import { cpus, totalmem, tmpdir } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { freePort, haveOrthanc, startOrthanc, type RunningOrthanc } from '../support/orthanc.js';
+import { haveOrthanc, startOrthanc, type RunningOrthanc } from '../support/orthanc.js';
 import { synthInstance, synthUid } from '../support/synth.js';
 import { MultipartWriter } from '../../main/dicomweb/multipart.js';
+import { agent, expectOk, machineLine, median, now, peakRssMB, send, startOurs as startOurServer } from './common.js';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
@@ -42,52 +40,12 @@ if (!Number.isInteger(ROUNDS) || ROUNDS < 1 || ROUNDS > 10) throw new Error(`--r
 const ROWS = Number(process.argv.find((a) => a.startsWith('--rows='))?.slice('--rows='.length) ?? 64); // 16-bit MONOCHROME2, 64x64: ~9 KB per file
 if (!Number.isInteger(ROWS) || ROWS < 1 || ROWS > 1024) throw new Error(`--rows must be an integer from 1 to 1024, got ${ROWS}`);
 const CPU_PROFILE_DIR = process.argv.includes('--cpu-prof') ? join(process.cwd(), '.tmp', 'bench-profiles') : undefined;
-const REQUEST_TIMEOUT_MS = 300_000;
 const WATCHDOG_MS = 20 * 60_000;
 
 const SURNAMES = ['MARTIN', 'SMITH', 'JONES', 'MILLER', 'BROWN', 'GARCIA', 'DUPONT', 'TANAKA'];
 const GIVEN = ['ANNA', 'JOHN', 'CLARA', 'PETER', 'LUCIA', 'KENJI', 'OMAR', 'SARA', 'IVAN', 'ELLA']; // none starts with M
 /** Matches MARTIN and MILLER: a quarter of the studies. Sent raw: Orthanc does not percent-decode QIDO values. */
 const QIDO_QUERY = 'PatientName=M*&limit=1000';
-
-// ---------------------------------------------------------------------------
-// HTTP (node:http, keep-alive, whole body read)
-
-const agent = new Agent({ keepAlive: true, maxSockets: 4 });
-
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  /** Empty when the body was discarded. */
-  body: Buffer;
-  /** Body length in bytes. */
-  length: number;
-}
-
-/** One request; the whole answer is read (and kept unless `discard`, for big retrieves). */
-function send(method: string, url: string, headers: Record<string, string> = {}, body?: Buffer, discard = false): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method, headers: body ? { ...headers, 'content-length': String(body.length) } : headers, agent, timeout: REQUEST_TIMEOUT_MS }, (res) => {
-      const chunks: Buffer[] = [];
-      let length = 0;
-      res.on('data', (c: Buffer) => {
-        length += c.length;
-        if (!discard || res.statusCode !== 200) chunks.push(c);
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), length }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`${method} ${url}: no answer in ${REQUEST_TIMEOUT_MS} ms`)));
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-async function expectOk(what: string, answer: Promise<Answer>): Promise<Answer> {
-  const a = await answer;
-  if (a.status < 200 || a.status >= 300) throw new Error(`${what}: HTTP ${a.status}: ${a.body.toString('utf8', 0, 400)}`);
-  return a;
-}
 
 // ---------------------------------------------------------------------------
 // The servers
@@ -101,70 +59,13 @@ interface Server {
 }
 
 async function startOurs(dir: string): Promise<Server> {
-  const port = await freePort();
-  const configPath = join(dir, 'config.json');
-  writeFileSync(
-    configPath,
-    JSON.stringify({
-      Name: 'bench',
-      HttpPort: port,
-      StorageDirectory: join(dir, 'storage'),
-      IndexDirectory: join(dir, 'storage'),
-      RemoteAccessAllowed: false,
-      AuthenticationEnabled: false,
-      DicomWeb: { Enable: true, Root: '/dicom-web/' },
-    }),
-  );
-  const serverJs = fileURLToPath(new URL('../../main/server.js', import.meta.url));
-  const logPath = join(dir, 'server.log');
-  const log = openSync(logPath, 'a');
-  const nodeArgs = CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROFILE_DIR}`] : [];
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, serverJs, configPath], { stdio: ['ignore', log, log] });
-  closeSync(log);
-  let exited = false;
-  const exit = new Promise<void>((resolve) => child.once('exit', () => ((exited = true), resolve())));
-  const killOnExit = () => child.kill('SIGKILL'); // watchdog or crash: never leave our server behind
-  process.once('exit', killOnExit);
-  void exit.then(() => process.off('exit', killOnExit));
-  const root = `http://127.0.0.1:${port}/dicom-web/`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      if ((await send('GET', `${root}studies?limit=1`, { accept: 'application/dicom+json' })).status < 500) break;
-    } catch {
-      // not listening yet
-    }
-    if (exited || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`our server did not start (${exited ? 'exited' : 'no answer in 30 s'}); log:\n${readFileSync(logPath, 'utf8').slice(-3000)}`);
-    }
-    await sleep(100);
-  }
-  return {
-    name: 'ours',
-    root,
-    pid: child.pid!,
-    close: async () => {
-      if (!exited) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-        await exit;
-        clearTimeout(timer);
-      }
-    },
-  };
+  const ours = await startOurServer(dir, { cpuProfileDir: CPU_PROFILE_DIR });
+  return { name: ours.name, root: ours.root, pid: ours.pid, close: ours.close };
 }
 
 async function startTheirs(): Promise<{ server: Server; orthanc: RunningOrthanc }> {
   const orthanc = await startOrthanc();
   return { orthanc, server: { name: 'Orthanc', root: `${orthanc.dicomWebUrl}/`, pid: orthanc.pid, close: () => orthanc.close() } };
-}
-
-/** Peak resident set size (VmHWM) of a process, in MB. */
-function peakRssMB(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmHWM:\s+(\d+)\s+kB/.exec(status)?.[1] ?? NaN);
-  return kb / 1024;
 }
 
 // ---------------------------------------------------------------------------
@@ -227,12 +128,6 @@ function benchData(): BenchData {
 // ---------------------------------------------------------------------------
 // Measures
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const now = () => performance.now();
 
 /**
  * STOW-RS in batches, one request at a time. Only the requests are timed (not
@@ -431,10 +326,9 @@ async function main(): Promise<void> {
       { measure: 'Peak RSS of the server process (VmHWM)', ours: ours.peakRssMB, theirs: theirs.peakRssMB, unit: 'MB', digits: 0, target: { op: 'abs<', value: 300 } },
     ];
 
-    const cpu = cpus();
     console.log(`# Server benchmark${quick ? ' (--quick: reduced data, not for comparison)' : ''}\n`);
     console.log(`Date: ${new Date().toISOString()}`);
-    console.log(`Machine: ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM`);
+    console.log(`Machine: ${machineLine()}`);
     console.log(`Node ${process.version}; ${versions}`);
     console.log(`Data: ${ROWS}x${ROWS} 16-bit MONOCHROME2 instances (explicit VR LE, ~${Math.round(data.stowInstance(0).length / 1024)} KB each), written by test/support/synth.ts`);
     console.log(`Each figure: median over ${ROUNDS} round(s), each round on fresh servers and storage (peak RSS: highest of the rounds)\n`);
