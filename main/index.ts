@@ -16,6 +16,7 @@ import type { Engine } from './app.js';
 import { startEngine } from './startEngine.js';
 import { configFromObject, loadConfigFile } from './config/loadConfig.js';
 import { registerIpc } from './ipc.js';
+import { electronSecretBox } from './electronSecretBox.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const projectRoot = join(here, '..', '..');
@@ -45,7 +46,11 @@ async function main(): Promise<void> {
   try {
     const { config, warnings } = loadConfig();
     for (const w of warnings) console.warn(`config: ${w}`);
-    started = await startEngine(config, { sqliteNativeBinding: sqliteNativeBinding() });
+    started = await startEngine(config, {
+      sqliteNativeBinding: sqliteNativeBinding(),
+      secretBox: electronSecretBox(),
+      dataDirectory: app.getPath('userData'),
+    });
   } catch (err) {
     dialog.showErrorBox('DICOMweb Workstation cannot start', err instanceof Error ? err.message : String(err));
     app.exit(1);

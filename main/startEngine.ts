@@ -22,6 +22,9 @@ import { createServerRegistry } from './remote/serverRegistry.js';
 import { createRemoteContext } from './remote/remoteContext.js';
 import { registerRemoteRoutes } from './remote/routes.js';
 
+/** How long close() lets answers in flight finish before cutting their connections. */
+const CLOSE_GRACE_MS = 3000;
+
 export interface StartEngineOptions {
   /** Server-side failures and, with logRequests, one line per request. */
   log?: (line: string) => void;
@@ -89,7 +92,13 @@ export async function startEngine(config: Config, options: StartEngineOptions = 
         try {
           // Jobs first: they stop writing to the store and release their connections.
           await jobs.close();
-          await server.close();
+          // Answers in flight get a grace period; a client that stops reading must not hold the close forever.
+          const force = setTimeout(() => server.server.closeAllConnections(), CLOSE_GRACE_MS);
+          try {
+            await server.close();
+          } finally {
+            clearTimeout(force);
+          }
         } finally {
           remoteCtx.close();
           store.close();

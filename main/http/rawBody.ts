@@ -61,3 +61,21 @@ export async function readBodyBuffer(request: FastifyRequest, what: string, maxB
     stream.once('close', () => fail(new AppError('bad-request', `${what}: the request body ended early (connection closed)`)));
   });
 }
+
+/** Largest JSON body read from a stream (Orthanc-style bodies sent with another Content-Type, e.g. curl -d). */
+const MAX_JSON_BODY_BYTES = 16 * 1024 * 1024;
+
+/** The request body as a JSON value, whether fastify parsed it or left it as a stream. */
+export async function readJsonBody(request: FastifyRequest, what: string): Promise<unknown> {
+  const body = request.body;
+  if (body === undefined || body === null) throw new AppError('bad-request', `${what}: the request has no body (a JSON object is expected)`);
+  if (typeof (body as { pipe?: unknown }).pipe !== 'function') return body; // parsed as application/json
+  const bytes = await readBodyBuffer(request, what, MAX_JSON_BODY_BYTES);
+  const text = bytes.toString('utf8').trim();
+  if (text.length === 0) throw new AppError('bad-request', `${what}: the request body is empty (a JSON object is expected)`);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new AppError('bad-request', `${what}: the request body is not JSON (${(err as Error).message})`);
+  }
+}

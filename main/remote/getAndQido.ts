@@ -23,7 +23,7 @@ import { errorBody } from '../http/errorReply.js';
 import type { RemoteContext, RemoteRoute } from './context.js';
 import { rephrase, remoteStatusError } from './httpClient.js';
 import { relativeRemotePath } from './remoteQuery.js';
-import { readJsonBody } from './stowRequest.js';
+import { readJsonBody } from '../http/rawBody.js';
 import type { RemoteResponse } from './types.js';
 
 export interface GetRequest {

@@ -11,7 +11,7 @@ import { AppError } from '../errors.js';
 import { parseUid } from '../http/validate.js';
 import type { RemoteRoute } from './context.js';
 import { rephrase } from './httpClient.js';
-import { readJsonBody } from './stowRequest.js';
+import { readJsonBody } from '../http/rawBody.js';
 
 const LEVELS: Record<string, number> = { study: 0, series: 1, instance: 2 };
 

@@ -18,7 +18,7 @@ import { AppError, type ErrorKind } from '../errors.js';
 import type { RemoteContext, RemoteRoute } from './context.js';
 import { DEFAULT_PARALLEL_SERIES, retrieveJobContent, retrieveWork } from './retrieveJob.js';
 import { parseRetrieveRequest } from './retrieveRequest.js';
-import { readJsonBody } from './stowRequest.js';
+import { readJsonBody } from '../http/rawBody.js';
 
 export const RETRIEVE_JOB_TYPE = 'DicomWebRetrieve';
 

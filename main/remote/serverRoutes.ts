@@ -18,7 +18,7 @@ import { REMOTE_SERVER_IGNORED_KEYS } from '../config/orthancKeys.js';
 import type { RemoteServerConfig } from '../config/types.js';
 import { AppError } from '../errors.js';
 import type { RemoteContext, RemoteRoute } from './context.js';
-import { readJsonBody } from './stowRequest.js';
+import { readJsonBody } from '../http/rawBody.js';
 
 const SERVER_KEYS = new Set([
   'Url', 'Username', 'Password', 'HttpHeaders', 'CertificateFile', 'CertificateKeyFile',

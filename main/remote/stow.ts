@@ -15,7 +15,8 @@ import { AppError, type ErrorKind } from '../errors.js';
 import type { RemoteRoute } from './context.js';
 import { stowLimits } from './stowBatches.js';
 import { STOW_JOB_TYPE, stowWork } from './stowJob.js';
-import { parseStowRequest, readJsonBody } from './stowRequest.js';
+import { readJsonBody } from '../http/rawBody.js';
+import { parseStowRequest } from './stowRequest.js';
 import { resolveStowResources } from './stowResources.js';
 
 function serverName(request: FastifyRequest): string {

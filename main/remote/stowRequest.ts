@@ -7,9 +7,7 @@
  * synchronous by default. The body is JSON whatever its Content-Type says
  * (curl -d sends application/x-www-form-urlencoded).
  */
-import type { FastifyRequest } from 'fastify';
 import { AppError } from '../errors.js';
-import { readBodyBuffer } from '../http/rawBody.js';
 
 export interface StowRequest {
   /** Orthanc IDs as given, in order. */
@@ -20,23 +18,6 @@ export interface StowRequest {
 }
 
 /** Largest JSON body taken (a list of IDs). */
-const MAX_BODY_BYTES = 16 * 1024 * 1024;
-
-/** The request body as a JSON value, whether fastify parsed it or left it as a stream. */
-export async function readJsonBody(request: FastifyRequest, what: string): Promise<unknown> {
-  const body = request.body;
-  if (body === undefined || body === null) throw new AppError('bad-request', `${what}: the request has no body (a JSON object is expected)`);
-  if (typeof (body as { pipe?: unknown }).pipe !== 'function') return body; // parsed as application/json
-  const bytes = await readBodyBuffer(request, what, MAX_BODY_BYTES);
-  const text = bytes.toString('utf8').trim();
-  if (text.length === 0) throw new AppError('bad-request', `${what}: the request body is empty (a JSON object is expected)`);
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (err) {
-    throw new AppError('bad-request', `${what}: the request body is not JSON (${(err as Error).message})`);
-  }
-}
-
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
