@@ -64,8 +64,8 @@ function readRemoteServer(
   const p = (key: string) => [...path, key];
   if (entry.Username !== undefined) server.Username = reader.string(p('Username'), entry.Username);
   if (entry.Password !== undefined) server.Password = reader.string(p('Password'), entry.Password);
-  if ((server.Username === undefined) !== (server.Password === undefined)) {
-    reader.error(path, 'must have both "Username" and "Password", or neither');
+  if (server.Password !== undefined && server.Username === undefined) {
+    reader.error(path, 'has a "Password" without a "Username"');
   }
   if (entry.HttpHeaders !== undefined) server.HttpHeaders = reader.stringRecord(p('HttpHeaders'), entry.HttpHeaders);
   if (entry.CertificateFile !== undefined) {

@@ -63,10 +63,8 @@ export interface InlineSecrets {
 /** Orthanc's object form of a server, with only the inline secrets. */
 export function entryOf(server: RemoteServerConfig, inline: InlineSecrets): Record<string, unknown> {
   const entry: Record<string, unknown> = { Url: server.Url };
-  if (server.Username !== undefined && (server.Password === undefined || inline.Password)) {
-    entry.Username = server.Username;
-    if (server.Password !== undefined) entry.Password = server.Password;
-  }
+  if (server.Username !== undefined) entry.Username = server.Username;
+  if (server.Password !== undefined && inline.Password) entry.Password = server.Password;
   if (server.HttpHeaders && Object.keys(server.HttpHeaders).length > 0) entry.HttpHeaders = server.HttpHeaders;
   if (server.CertificateFile !== undefined) entry.CertificateFile = server.CertificateFile;
   if (server.CertificateKeyFile !== undefined) entry.CertificateKeyFile = server.CertificateKeyFile;

@@ -79,7 +79,7 @@ describe('Our own engine as the remote server (app to app)', () => {
 
     // No config file (test overrides): kept in the data directory, the password apart in a 0600 file.
     const saved = readFileSync(join(a.dir, 'remote-servers.json'), 'utf8');
-    expect(JSON.parse(saved).Servers.b2).toEqual({ Url: `${b.dicomWebUrl}/`, HttpHeaders: { 'X-Trace': 'yes' } });
+    expect(JSON.parse(saved).Servers.b2).toEqual({ Url: `${b.dicomWebUrl}/`, Username: 'reader', HttpHeaders: { 'X-Trace': 'yes' } });
     expect(saved).not.toContain('b-password');
     expect(statSync(join(a.dir, 'secrets.json')).mode & 0o777).toBe(0o600);
   });

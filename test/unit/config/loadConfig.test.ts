@@ -178,11 +178,14 @@ describe('wrong values name the file, the key path, the expectation and what was
     expect(err.message.startsWith(`${file}:3:25: DicomWeb.StowMaxInstances must be a non-negative integer`)).toBe(true);
   });
 
-  it('refuses a server object without Url and a user without password', () => {
+  it('refuses a server object without Url and a password without user, but takes a user without password as Orthanc does', () => {
     let err = configError(() => configFromObject({ DicomWeb: { Servers: { pacs: { Username: 'u', Password: 'p' } } } }, { source: 'x.json' }));
     expect(err.message).toBe('x.json: DicomWeb.Servers.pacs must have a "Url"');
-    err = configError(() => configFromObject({ DicomWeb: { Servers: { pacs: { Url: 'http://p', Username: 'u' } } } }, { source: 'x.json' }));
-    expect(err.message).toBe('x.json: DicomWeb.Servers.pacs must have both "Username" and "Password", or neither');
+    err = configError(() => configFromObject({ DicomWeb: { Servers: { pacs: { Url: 'http://p', Password: 'p' } } } }, { source: 'x.json' }));
+    expect(err.message).toBe('x.json: DicomWeb.Servers.pacs has a "Password" without a "Username"');
+    const { config } = configFromObject({ DicomWeb: { Servers: { pacs: { Url: 'http://p', Username: 'u' } } } }, { source: 'x.json' });
+    expect(config.DicomWeb.Servers.pacs).toMatchObject({ Url: 'http://p/', Username: 'u' });
+    expect(config.DicomWeb.Servers.pacs!.Password).toBeUndefined();
   });
 
   it('refuses DICOMweb roots that would take the REST API paths', () => {

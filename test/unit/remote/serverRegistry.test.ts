@@ -80,7 +80,7 @@ describe('the remote server registry', () => {
     await registry.put('added', { Url: 'http://127.0.0.1:9/other', Username: 'bob', Password: 'run-time-secret', CertificateFile: '/c.pem', CertificateKeyFile: '/k.pem', CertificateKeyPassword: 'key-secret' });
 
     const after = text();
-    const entry = `,\n      "added": {\n        "Url": "http://127.0.0.1:9/other/",\n        "CertificateFile": "/c.pem",\n        "CertificateKeyFile": "/k.pem"\n      }`;
+    const entry = `,\n      "added": {\n        "Url": "http://127.0.0.1:9/other/",\n        "Username": "bob",\n        "CertificateFile": "/c.pem",\n        "CertificateKeyFile": "/k.pem"\n      }`;
     expect(after).toBe(CONFIG_TEXT.replace(/("HasDelete": true\n      \})/, `$1${entry}`));
     expect(after).not.toContain('run-time-secret');
     expect(after).not.toContain('key-secret');
