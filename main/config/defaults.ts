@@ -38,6 +38,7 @@ export function defaultConfig(): Config {
       WadoRoot: '/wado',
       Ssl: false,
       StowMaxInstances: 10,
+      RetrieveParallelSeries: 4,
       StowMaxSize: 10,
       Servers: {},
     },

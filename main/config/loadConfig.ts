@@ -151,7 +151,7 @@ const TOP_LEVEL_KEYS = new Set([
   'HttpProxy', 'HttpTimeout', 'HttpsVerifyPeers', 'HttpsCACertificates',
 ]);
 const DICOMWEB_KEYS = new Set([
-  'Enable', 'Root', 'EnableWado', 'WadoRoot', 'Host', 'Ssl', 'StowMaxInstances', 'StowMaxSize', 'Servers',
+  'Enable', 'Root', 'EnableWado', 'WadoRoot', 'Host', 'Ssl', 'StowMaxInstances', 'StowMaxSize', 'RetrieveParallelSeries', 'Servers',
 ]);
 /** First path segments taken by the Orthanc REST routes; DICOMweb roots may not use them. */
 const REST_SEGMENTS = new Set(['patients', 'studies', 'series', 'instances', 'system', 'statistics']);
@@ -269,6 +269,7 @@ function readDicomWeb(
   if (raw.Ssl !== undefined) out.Ssl = reader.boolean(p('Ssl'), raw.Ssl);
   if (raw.StowMaxInstances !== undefined) out.StowMaxInstances = reader.integer(p('StowMaxInstances'), raw.StowMaxInstances, 0);
   if (raw.StowMaxSize !== undefined) out.StowMaxSize = reader.integer(p('StowMaxSize'), raw.StowMaxSize, 0);
+  if (raw.RetrieveParallelSeries !== undefined) out.RetrieveParallelSeries = reader.integer(p('RetrieveParallelSeries'), raw.RetrieveParallelSeries, 1, 64);
   if (raw.Servers !== undefined) out.Servers = readRemoteServers(reader, p('Servers'), raw.Servers, baseDir, warnings);
   if (out.Enable && out.EnableWado && `${out.WadoRoot}/` === out.Root) {
     reader.error(p('WadoRoot'), `must differ from DicomWeb.Root (both are ${JSON.stringify(out.Root)})`);

@@ -29,6 +29,8 @@ export interface DicomWebConfig {
   Host?: string;
   Ssl: boolean;
   StowMaxInstances: number;
+  /** Ours (not Orthanc's): WADO-RS requests at the same time per retrieve job (series fetched in parallel). */
+  RetrieveParallelSeries: number;
   /** In MB. */
   StowMaxSize: number;
   Servers: Record<string, RemoteServerConfig>;

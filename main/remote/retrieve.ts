@@ -13,7 +13,6 @@
  * An unknown server answers 404 before anything is asked of it.
  */
 import type { FastifyRequest } from 'fastify';
-import type { DicomWebConfig } from '../config/types.js';
 import { AppError, type ErrorKind } from '../errors.js';
 import type { RemoteContext, RemoteRoute } from './context.js';
 import { DEFAULT_PARALLEL_SERIES, retrieveJobContent, retrieveWork } from './retrieveJob.js';
@@ -28,10 +27,9 @@ function serverName(request: FastifyRequest): string {
   return name;
 }
 
-/** WADO-RS requests at the same time per retrieve (DicomWeb.RetrieveParallelSeries when the config has it). */
+/** WADO-RS requests at the same time per retrieve (DicomWeb.RetrieveParallelSeries). */
 function parallelism(ctx: RemoteContext): number {
-  const configured = (ctx.config.DicomWeb as DicomWebConfig & { RetrieveParallelSeries?: number }).RetrieveParallelSeries;
-  return typeof configured === 'number' && configured >= 1 ? Math.floor(configured) : DEFAULT_PARALLEL_SERIES;
+  return ctx.config.DicomWeb.RetrieveParallelSeries ?? DEFAULT_PARALLEL_SERIES;
 }
 
 export const postRetrieve: RemoteRoute = async (request, _reply, ctx) => {

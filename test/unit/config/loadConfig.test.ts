@@ -37,7 +37,7 @@ describe('defaults', () => {
     expect(c.HttpsVerifyPeers).toBe(true);
     expect(c.DicomWeb).toEqual({
       Enable: true, Root: '/dicom-web/', EnableWado: true, WadoRoot: '/wado', Ssl: false,
-      StowMaxInstances: 10, StowMaxSize: 10, Servers: {},
+      StowMaxInstances: 10, StowMaxSize: 10, RetrieveParallelSeries: 4, Servers: {},
     });
     expect(c.IndexDirectory).toBe(c.StorageDirectory);
     const base = process.env.XDG_DATA_HOME?.startsWith('/') ? process.env.XDG_DATA_HOME : join(homedir(), '.local', 'share');
