@@ -235,17 +235,27 @@ export class MultipartWriter {
 
   /** Delimiter line and headers of the next part, up to and including the blank line. */
   partHead(headers: Record<string, string | number>): Buffer {
+    return Buffer.from(this.partHeadText(headers), 'latin1');
+  }
+
+  /** partHead as text, to be written as latin1 (for writers that copy it into their own buffers). */
+  partHeadText(headers: Record<string, string | number>): string {
     let head = `${this.first ? '' : '\r\n'}--${this.boundary}\r\n`;
     this.first = false;
     for (const [name, value] of Object.entries(headers)) head += `${name}: ${value}\r\n`;
-    return Buffer.from(head + '\r\n', 'latin1');
+    return head + '\r\n';
   }
 
   /** The close delimiter. */
   end(): Buffer {
+    return Buffer.from(this.endText(), 'latin1');
+  }
+
+  /** end() as text, to be written as latin1. */
+  endText(): string {
     const close = `${this.first ? '' : '\r\n'}--${this.boundary}--\r\n`;
     this.first = false;
-    return Buffer.from(close, 'latin1');
+    return close;
   }
 }
 

@@ -2,7 +2,8 @@
  * WADO-RS Retrieve Study / Series / Instance (PS3.18 10.4, DICOM resources):
  *   GET {Root}studies/{study}[/series/{series}[/instances/{instance}]]
  * Answer: multipart/related; type="application/dicom", one part per instance,
- * each the stored Part-10 file streamed from disk (never a study in memory).
+ * each the stored Part-10 file streamed from disk with a bounded read-ahead
+ * (storedFileParts.ts; never a study in memory).
  * Accept (PS3.18 8.7.3): multipart/related with type application/dicom (or no
  * type), `*\/*`, or application/dicom; `transfer-syntax=*` or the stored syntax
  * (or none, as Orthanc does) gives the stored bytes. Transcoding comes later:
@@ -10,34 +11,23 @@
  */
 import { createReadStream } from 'node:fs';
 import { AppError } from '../errors.js';
-import type { StoredInstance } from '../store/types.js';
+import type { StoredFileRef } from '../store/types.js';
 import { negotiate, requestAccept, type Offer } from './accept.js';
 import { dicomWebBaseUrl, instanceUrl, type Transaction } from './context.js';
-import { MultipartWriter, multipartStream, type OutgoingPart } from './multipart.js';
+import { MultipartWriter } from './multipart.js';
+import { sendStoredFileParts, type StoredFilePart } from './storedFileParts.js';
 import { describeSelector, uidSelectorOf } from './uidSelector.js';
 
 /** Chunk size of file reads: big enough for throughput, small enough to keep memory flat. */
 const READ_CHUNK = 256 * 1024;
 
-/** The stored file as a lazily opened stream (opened only when its part is reached). */
-async function* storedFileChunks(instance: StoredInstance): AsyncGenerator<Buffer> {
-  const stream = createReadStream(instance.path, { highWaterMark: READ_CHUNK });
-  try {
-    for await (const chunk of stream) yield chunk as Buffer;
-  } catch (err) {
-    throw new AppError('store-corrupt', `stored file of instance ${instance.sopInstanceUID} cannot be read: ${(err as Error).message}`);
-  } finally {
-    stream.destroy();
-  }
-}
-
-function dicomContentType(instance: StoredInstance): string {
+function dicomContentType(instance: StoredFileRef): string {
   return `application/dicom; transfer-syntax=${instance.transferSyntaxUID}`;
 }
 
 export const retrieveInstances: Transaction = async (request, reply, ctx) => {
   const selector = uidSelectorOf(request);
-  const instances = ctx.store.findInstances(selector);
+  const instances = ctx.store.instanceFiles(selector);
   if (instances.length === 0) throw new AppError('not-found', `no ${describeSelector(selector)} in the store`);
 
   const stored = [...new Set(instances.map((i) => i.transferSyntaxUID))];
@@ -63,7 +53,7 @@ export const retrieveInstances: Transaction = async (request, reply, ctx) => {
 
   const base = dicomWebBaseUrl(request, ctx.config);
   const writer = new MultipartWriter('application/dicom');
-  function* parts(): Generator<OutgoingPart> {
+  function* parts(): Generator<StoredFilePart> {
     for (const instance of instances) {
       yield {
         headers: {
@@ -71,10 +61,12 @@ export const retrieveInstances: Transaction = async (request, reply, ctx) => {
           'Content-Length': instance.size,
           'Content-Location': instanceUrl(base, instance.studyInstanceUID, instance.seriesInstanceUID, instance.sopInstanceUID),
         },
-        body: storedFileChunks(instance),
+        path: instance.path,
+        size: instance.size,
+        what: `instance ${instance.sopInstanceUID}`,
       };
     }
   }
   reply.header('Content-Type', writer.contentType);
-  return reply.send(multipartStream(writer, parts()));
+  return sendStoredFileParts(request, reply, writer, parts());
 };

@@ -10,7 +10,7 @@ import { Readable } from 'node:stream';
 import { datasetToXml } from '../dicom/xml.js';
 import { INSTANCE_URL_TOKEN, type DicomJsonDataset } from '../dicom/types.js';
 import { AppError } from '../errors.js';
-import type { StoredInstance, UidSelector } from '../store/types.js';
+import type { InstanceMetadata, UidSelector } from '../store/types.js';
 import { negotiate, requestAccept, type Offer } from './accept.js';
 import { dicomWebBaseUrl, instanceUrl, type DicomWebContext, type Transaction } from './context.js';
 import { MultipartWriter, multipartStream, type OutgoingPart } from './multipart.js';
@@ -19,35 +19,80 @@ import { describeSelector, uidSelectorOf } from './uidSelector.js';
 const JSON_OFFER: Offer = { mediaType: 'application/dicom+json', aliases: ['application/json'] };
 const XML_OFFER: Offer = { mediaType: 'multipart/related', partType: 'application/dicom+xml', aliases: ['application/xml', 'text/xml'] };
 
-/** Size of the text chunks the JSON answer is sent in. */
+/** Size of the byte chunks the JSON answer is sent in. */
 const JSON_CHUNK = 256 * 1024;
 
-/** The instance's absolute URL, escaped to sit inside a JSON string (the Host header is client-supplied). */
-function instanceUrlForJson(base: string, instance: StoredInstance): string {
-  return JSON.stringify(instanceUrl(base, instance.studyInstanceUID, instance.seriesInstanceUID, instance.sopInstanceUID)).slice(1, -1);
+/** Plain UIDs (digits and dots) need no JSON escaping; anything else is escaped. */
+const PLAIN_UID = /^[0-9.]*$/;
+
+/** `text` escaped to sit inside a JSON string (the Host header in the base URL is client-supplied). */
+function jsonEscaped(text: string): string {
+  return PLAIN_UID.test(text) ? text : JSON.stringify(text).slice(1, -1);
 }
 
-type MetadataItem = { instance: StoredInstance; json: string };
+/**
+ * Text written as UTF-8 straight into byte chunks of JSON_CHUNK bytes (no
+ * intermediate string is built); full chunks wait in `ready`.
+ */
+class Utf8Chunks {
+  readonly ready: Buffer[] = [];
+  private chunk = Buffer.allocUnsafe(JSON_CHUNK);
+  private at = 0;
 
-/** `[ds1,ds2,…]` in chunks of about JSON_CHUNK characters. */
-function* jsonArrayChunks(items: Iterable<MetadataItem>, base: string): Generator<string> {
-  let text = '[';
-  let first = true;
-  for (const { instance, json } of items) {
-    if (!first) text += ',';
-    first = false;
-    text += json.split(INSTANCE_URL_TOKEN).join(instanceUrlForJson(base, instance));
-    if (text.length >= JSON_CHUNK) {
-      yield text;
-      text = '';
+  put(text: string): void {
+    const most = 3 * text.length; // UTF-8 bytes per UTF-16 code unit, at most
+    if (this.at + most > this.chunk.length) {
+      this.flush();
+      if (most > this.chunk.length) this.chunk = Buffer.allocUnsafe(most);
     }
+    this.at += this.chunk.write(text, this.at);
   }
-  yield text + ']';
+
+  flush(): void {
+    if (this.at === 0) return;
+    this.ready.push(this.chunk.subarray(0, this.at));
+    this.chunk = Buffer.allocUnsafe(JSON_CHUNK);
+    this.at = 0;
+  }
 }
 
-function* xmlParts(items: Iterable<MetadataItem>, base: string): Generator<OutgoingPart> {
-  for (const { instance, json } of items) {
-    const url = instanceUrl(base, instance.studyInstanceUID, instance.seriesInstanceUID, instance.sopInstanceUID);
+/**
+ * `[ds1,ds2,…]` in chunks of about JSON_CHUNK bytes. Each stored JSON text is
+ * written once, in pieces around INSTANCE_URL_TOKEN, the instance URL in its
+ * place (built from a prefix kept per series: only the SOP Instance UID is added).
+ */
+function* jsonArrayChunks(items: Iterable<InstanceMetadata>, base: string): Generator<Buffer> {
+  const baseJson = jsonEscaped(base);
+  const out = new Utf8Chunks();
+  let prefixKey = '';
+  let prefix = '';
+  let separator = '[';
+  for (const { studyInstanceUID, seriesInstanceUID, sopInstanceUID, json } of items) {
+    out.put(separator);
+    separator = ',';
+    let from = 0;
+    for (let token = json.indexOf(INSTANCE_URL_TOKEN); token >= 0; token = json.indexOf(INSTANCE_URL_TOKEN, from)) {
+      const key = `${studyInstanceUID}/${seriesInstanceUID}`;
+      if (key !== prefixKey) {
+        prefixKey = key;
+        prefix = `${baseJson}/studies/${jsonEscaped(studyInstanceUID)}/series/${jsonEscaped(seriesInstanceUID)}/instances/`;
+      }
+      out.put(json.slice(from, token));
+      out.put(prefix);
+      out.put(jsonEscaped(sopInstanceUID));
+      from = token + INSTANCE_URL_TOKEN.length;
+    }
+    out.put(from === 0 ? json : json.slice(from));
+    while (out.ready.length > 0) yield out.ready.shift()!;
+  }
+  out.put(separator === '[' ? '[]' : ']');
+  out.flush();
+  yield* out.ready;
+}
+
+function* xmlParts(items: Iterable<InstanceMetadata>, base: string): Generator<OutgoingPart> {
+  for (const { studyInstanceUID, seriesInstanceUID, sopInstanceUID, json } of items) {
+    const url = instanceUrl(base, studyInstanceUID, seriesInstanceUID, sopInstanceUID);
     // datasetToXml makes the bulk data URIs absolute (bulkBase replaces INSTANCE_URL_TOKEN).
     const dataset = JSON.parse(json) as DicomJsonDataset;
     yield {
@@ -58,7 +103,7 @@ function* xmlParts(items: Iterable<MetadataItem>, base: string): Generator<Outgo
 }
 
 /** The store's metadata items, or a 404 before anything is sent when there are none. */
-function metadataItems(ctx: DicomWebContext, selector: UidSelector): Iterable<MetadataItem> {
+function metadataItems(ctx: DicomWebContext, selector: UidSelector): Iterable<InstanceMetadata> {
   const iterator = ctx.store.instanceMetadata(selector)[Symbol.iterator]();
   const first = iterator.next();
   if (first.done) throw new AppError('not-found', `no ${describeSelector(selector)} in the store`);

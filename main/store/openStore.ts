@@ -48,6 +48,7 @@ export function openStore(options: OpenStoreOptions): Store {
     storeInstances: (files, opts) => ingest({ db, storage, writer }, files, opts),
     importPaths: (paths, opts) => importPaths((files) => store.storeInstances(files), paths, opts),
     findInstances: (selector) => instances.findInstances(selector),
+    instanceFiles: (selector) => instances.instanceFiles(selector),
     instanceMetadata: (selector) => instances.instanceMetadata(selector),
     listResources: (level, opts) => resources.listResources(level, opts),
     getResource: (level, id) => resources.getResource(level, id),

@@ -62,6 +62,27 @@ export interface StoredInstance {
   bigEndian: boolean;
 }
 
+/** One instance's stored dataset for WADO-RS metadata (from the index, no file read). */
+export interface InstanceMetadata {
+  studyInstanceUID: string;
+  seriesInstanceUID: string;
+  sopInstanceUID: string;
+  /** DICOM JSON text of the dataset; bulk data URIs start with INSTANCE_URL_TOKEN. */
+  json: string;
+}
+
+/** What a WADO-RS retrieve needs of an instance: the UIDs of its URL and its stored file (from the index). */
+export interface StoredFileRef {
+  studyInstanceUID: string;
+  seriesInstanceUID: string;
+  sopInstanceUID: string;
+  transferSyntaxUID: string;
+  /** Absolute path of the stored Part-10 file. */
+  path: string;
+  /** File size in bytes. */
+  size: number;
+}
+
 /** Selects instances by DICOM UIDs (WADO-RS paths). */
 export interface UidSelector {
   study: string;
@@ -102,11 +123,14 @@ export interface Store {
   /** Instances matching the UIDs, ordered by series then InstanceNumber; [] when none. */
   findInstances(selector: UidSelector): StoredInstance[];
 
+  /** The stored files of the matching instances (same order as findInstances), without pixel layout or bulk map. */
+  instanceFiles(selector: UidSelector): StoredFileRef[];
+
   /**
    * The stored DICOM JSON of each matching instance (same order as findInstances),
-   * as JSON text in which bulk data URIs start with INSTANCE_URL_TOKEN.
+   * with only the UIDs that make its URL: read in pages, no StoredInstance built.
    */
-  instanceMetadata(selector: UidSelector): Iterable<{ instance: StoredInstance; json: string }>;
+  instanceMetadata(selector: UidSelector): Iterable<InstanceMetadata>;
 
   /** QIDO-RS search over the index (no file read); match order documented in searchIndex.ts. */
   search(query: SearchQuery): Iterable<SearchMatch>;

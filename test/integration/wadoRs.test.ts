@@ -5,6 +5,7 @@
  * that work and give pydicom's value bytes.
  */
 import { readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sample } from '../support/samples.js';
 import { synthStudy, synthUid } from '../support/synth.js';
@@ -155,6 +156,27 @@ describe('WADO-RS metadata', () => {
     }
     expect((await fetch(`${instanceUrl}/bulk/00100010`)).status).toBe(404);
     expect((await fetch(`${instanceUrl}/bulk/not-a-tag`)).status).toBe(400);
+  });
+
+  it('builds BulkDataURIs from the Host header as sent, escaped for JSON, "$" sequences kept as they are', async () => {
+    const host = `we"ird\\host$&$1$$:${new URL(base).port}`;
+    const path = `${new URL(base).pathname}/studies/${STUDY}/series/${SERIES1}/metadata`;
+    const text = await new Promise<string>((resolve, reject) => {
+      const req = httpRequest(base, { path, headers: { host, accept: 'application/dicom+json' } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    const datasets = JSON.parse(text) as Array<Record<string, { BulkDataURI?: string }>>;
+    expect(datasets).toHaveLength(4);
+    datasets.forEach((dataset, i) => {
+      expect(dataset['7FE00010']!.BulkDataURI).toBe(
+        `http://${host}${new URL(base).pathname}/studies/${STUDY}/series/${SERIES1}/instances/${synthUid('wado-rs', 3, 1, i + 1)}/bulk/7FE00010`,
+      );
+    });
   });
 
   it('returns XML metadata as multipart/related application/dicom+xml, one part per instance', async () => {

@@ -55,11 +55,52 @@ describe('findInstances, instanceMetadata, getInstance', () => {
 
   test('metadata yields each stored dataset in the same order, with bulk data URIs relative to the instance', () => {
     const items = [...t.store.instanceMetadata({ study: STUDY })];
-    expect(items.map((i) => i.instance.sopInstanceUID)).toEqual(t.store.findInstances({ study: STUDY }).map((f) => f.sopInstanceUID));
-    for (const { instance, json } of items) {
+    const found = t.store.findInstances({ study: STUDY });
+    expect(items.map((i) => [i.studyInstanceUID, i.seriesInstanceUID, i.sopInstanceUID])).toEqual(
+      found.map((f) => [f.studyInstanceUID, f.seriesInstanceUID, f.sopInstanceUID]),
+    );
+    for (const { studyInstanceUID, seriesInstanceUID, sopInstanceUID, json } of items) {
       const ds = JSON.parse(json) as DicomJsonDataset;
-      expect(ds['00080018']!.Value).toEqual([instance.sopInstanceUID]); // SOPInstanceUID
+      expect(ds['0020000D']!.Value).toEqual([studyInstanceUID]); // StudyInstanceUID
+      expect(ds['0020000E']!.Value).toEqual([seriesInstanceUID]); // SeriesInstanceUID
+      expect(ds['00080018']!.Value).toEqual([sopInstanceUID]); // SOPInstanceUID
       expect(ds['7FE00010']!.BulkDataURI).toBe(`${INSTANCE_URL_TOKEN}/bulk/7FE00010`); // PixelData
+    }
+  });
+
+  test('metadata narrows by series and instance like findInstances; unknown or inconsistent UIDs yield nothing', () => {
+    const uids = (selector: Parameters<typeof t.store.findInstances>[0]) => [...t.store.instanceMetadata(selector)].map((i) => i.sopInstanceUID);
+    expect(uids({ study: STUDY, series: seriesUid(2) })).toEqual(Array.from({ length: 30 }, (_, i) => sopUid(2, i + 1)));
+    expect(uids({ study: STUDY, series: seriesUid(3), instance: sopUid(3, 7) })).toEqual([sopUid(3, 7)]);
+    expect(uids({ study: STUDY, instance: sopUid(1, 1) })).toEqual([sopUid(1, 1)]);
+    expect(uids({ study: '1.2.3.4' })).toEqual([]);
+    expect(uids({ study: STUDY, series: seriesUid(1), instance: sopUid(3, 7) })).toEqual([]);
+    expect(uids({ study: '1.2.3', instance: sopUid(3, 7) })).toEqual([]);
+  });
+
+  test('instance files give the UIDs, path, size and syntax of findInstances, in the same order and with the same selectors', () => {
+    const lean = (selector: Parameters<typeof t.store.findInstances>[0]) =>
+      t.store.findInstances(selector).map((f) => ({
+        studyInstanceUID: f.studyInstanceUID,
+        seriesInstanceUID: f.seriesInstanceUID,
+        sopInstanceUID: f.sopInstanceUID,
+        transferSyntaxUID: f.transferSyntaxUID,
+        path: f.path,
+        size: f.size,
+      }));
+    const files = t.store.instanceFiles({ study: STUDY });
+    expect(files).toHaveLength(90);
+    expect(files).toEqual(lean({ study: STUDY }));
+    for (const file of files) expect(readFileSync(file.path).length).toBe(file.size);
+    for (const selector of [
+      { study: STUDY, series: seriesUid(2) },
+      { study: STUDY, series: seriesUid(3), instance: sopUid(3, 7) },
+      { study: STUDY, instance: sopUid(1, 1) },
+      { study: STUDY, series: seriesUid(1), instance: sopUid(3, 7) },
+      { study: '1.2.3', instance: sopUid(3, 7) },
+      { study: '1.2.3.4' },
+    ]) {
+      expect(t.store.instanceFiles(selector), JSON.stringify(selector)).toEqual(lean(selector));
     }
   });
 
