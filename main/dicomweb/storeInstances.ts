@@ -25,7 +25,7 @@ import { checkBoundary, readMultipart } from './multipart.js';
 import { stringifyDataset } from '../dicom/datasetJson.js';
 
 /** A batch goes to the store when it has this many instances… */
-const BATCH_INSTANCES = 16;
+const BATCH_INSTANCES = 64;
 /** …or this many bytes. */
 const BATCH_BYTES = 64 * 1024 * 1024;
 /** Largest instance taken (it is held in memory while stored). */
