@@ -40,14 +40,15 @@ export class StorageArea {
     return join(this.tempDirectory, `${uuid}.part`);
   }
 
-  /**
-   * Writes `bytes` to a new temp file and fsyncs it; returns the new file's UUID.
-   * `folderKey` (hex, e.g. the study's Orthanc ID) chooses the folder.
-   */
-  async writeTemp(bytes: Uint8Array, folderKey?: string): Promise<string> {
+  /** A new file UUID; `folderKey` (hex, e.g. the study's Orthanc ID) chooses its folder. */
+  newUuid(folderKey?: string): string {
     const random = randomUUID();
     const hex = folderKey?.replace(/-/g, '').slice(0, 4) ?? '';
-    const uuid = /^[0-9a-f]{4}$/.test(hex) ? hex + random.slice(4) : random;
+    return /^[0-9a-f]{4}$/.test(hex) ? hex + random.slice(4) : random;
+  }
+
+  /** Writes `bytes` to the temp file of `uuid` (which must not exist) and fsyncs it. */
+  async writeTemp(bytes: Uint8Array, uuid: string): Promise<void> {
     const path = this.tempPathOf(uuid);
     const handle = await open(path, 'wx');
     try {
@@ -59,7 +60,6 @@ export class StorageArea {
       throw err;
     }
     await handle.close();
-    return uuid;
   }
 
   /** Renames a temp file to its place in the storage area. */
@@ -125,6 +125,7 @@ async function syncFolder(folder: string): Promise<void> {
   }
 }
 
+/** ENOENT, or ENOTDIR (a folder on the path is not one): the file is not there. */
 function ignoreMissing(err: NodeJS.ErrnoException): void {
-  if (err.code !== 'ENOENT') throw err;
+  if (err.code !== 'ENOENT' && err.code !== 'ENOTDIR') throw err;
 }

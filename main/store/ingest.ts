@@ -139,27 +139,33 @@ export async function ingest(ctx: IngestContext, files: Buffer[], options: { stu
     candidates.push({ index, bytes, parsed: examined, record });
   });
 
-  // 2. Temp files, fsynced, concurrently.
-  const written = await Promise.allSettled(candidates.map((c) => storage.writeTemp(c.bytes, c.record.ids.study)));
+  // 2. Temp files, fsynced, concurrently on the thread pool, while 3. the main
+  // thread journals their names (one commit): the two disk waits overlap. The
+  // journal must be durable before any rename (recovery deletes journaled files
+  // no instance owns; names journaled for files never written are harmless).
+  for (const c of candidates) c.uuid = storage.newUuid(c.record.ids.study);
+  const writing = Promise.allSettled(candidates.map((c) => storage.writeTemp(c.bytes, c.uuid!)));
+  if (candidates.length > 0) {
+    db.transaction(() => {
+      for (const c of candidates) writer.journal(c.uuid!);
+    })();
+  }
+  const written = await writing;
   const toMove: Candidate[] = [];
+  const discard: string[] = [];
   written.forEach((result, k) => {
     const c = candidates[k]!;
-    if (result.status === 'fulfilled') {
-      c.uuid = result.value;
-      toMove.push(c);
-    } else {
+    if (result.status === 'fulfilled') toMove.push(c);
+    else {
       outcomes[c.index] = ioFailure(c.parsed, result.reason);
+      discard.push(c.uuid!);
     }
   });
 
   if (toMove.length > 0) {
-    // 3. Journal, then 4. rename into place.
-    db.transaction(() => {
-      for (const c of toMove) writer.journal(c.uuid!);
-    })();
+    // 4. Rename into place.
     const moved = await Promise.allSettled(toMove.map((c) => storage.moveIntoPlace(c.uuid!)));
     const inPlace: Candidate[] = [];
-    const discard: string[] = [];
     moved.forEach((result, k) => {
       const c = toMove[k]!;
       if (result.status === 'fulfilled') inPlace.push(c);
@@ -185,14 +191,17 @@ export async function ingest(ctx: IngestContext, files: Buffer[], options: { stu
         }
       }
     })();
+  }
 
-    // Files that will not be indexed: delete them, then their journal rows.
-    if (discard.length > 0) {
-      await Promise.all(discard.flatMap((uuid) => [storage.remove(uuid), storage.discardTemp(uuid)]));
-      db.transaction(() => {
-        for (const uuid of discard) writer.unjournal(uuid);
-      })();
-    }
+  // Files that will not be indexed: delete them, then their journal rows
+  // (a file that cannot be deleted keeps its row: the next open retries).
+  if (discard.length > 0) {
+    const removed = await Promise.allSettled(discard.map((uuid) => Promise.all([storage.remove(uuid), storage.discardTemp(uuid)])));
+    db.transaction(() => {
+      discard.forEach((uuid, k) => {
+        if (removed[k]!.status === 'fulfilled') writer.unjournal(uuid);
+      });
+    })();
   }
 
   for (const { index, of } of duplicates) {
