@@ -15,7 +15,7 @@ import { registerDicomWebRoutes } from './dicomweb/routes.js';
 import { registerWadoUri } from './dicomweb/wadoUri.js';
 import type { DicomWebContext } from './dicomweb/context.js';
 import { registerOrthancRoutes } from './orthanc/registerOrthancRoutes.js';
-import { createJobs } from './jobs/jobs.js';
+import { createJobs, type JobsOptions } from './jobs/jobs.js';
 import { registerJobRoutes } from './jobs/routes.js';
 import type { SecretBox } from './remote/context.js';
 import { createServerRegistry } from './remote/serverRegistry.js';
@@ -38,6 +38,8 @@ export interface StartEngineOptions {
   secretBox?: SecretBox;
   /** Where remote servers saved at run time and their secrets live; default: the parent of StorageDirectory. */
   dataDirectory?: string;
+  /** Jobs engine settings (concurrency, retries and their delays); defaults in main/jobs/jobs.ts. */
+  jobs?: JobsOptions;
 }
 
 export async function startEngine(config: Config, options: StartEngineOptions = {}): Promise<Engine> {
@@ -52,7 +54,7 @@ export async function startEngine(config: Config, options: StartEngineOptions = 
   const ctx: DicomWebContext = { store, config };
   const remotes = createServerRegistry({ config, secretBox: options.secretBox, dataDirectory: options.dataDirectory });
   for (const warning of remotes.warnings) options.log?.(`warning: ${warning}`);
-  const jobs = createJobs();
+  const jobs = createJobs(options.jobs);
   const remoteCtx = createRemoteContext(store, config, remotes, jobs);
 
   let app;

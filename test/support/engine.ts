@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Engine } from '../../main/app.js';
 import { configFromObject } from '../../main/config/loadConfig.js';
-import { startEngine } from '../../main/startEngine.js';
+import { startEngine, type StartEngineOptions } from '../../main/startEngine.js';
 
 export interface TestEngine extends Engine {
   /** The temp directory holding storage/ (removed on close). */
@@ -17,7 +17,7 @@ export interface TestEngine extends Engine {
   warnings: string[];
 }
 
-export async function startTestEngine(overrides: Record<string, unknown> = {}): Promise<TestEngine> {
+export async function startTestEngine(overrides: Record<string, unknown> = {}, options: StartEngineOptions = {}): Promise<TestEngine> {
   const dir = await mkdtemp(join(tmpdir(), 'dicomweb-engine-'));
   try {
     const dicomWeb = overrides.DicomWeb as Record<string, unknown> | undefined;
@@ -29,7 +29,7 @@ export async function startTestEngine(overrides: Record<string, unknown> = {}): 
       ...(dicomWeb ? { DicomWeb: { ...dicomWeb } } : {}),
     };
     const { config, warnings } = configFromObject(raw, { source: 'test overrides', baseDir: dir });
-    const engine = await startEngine(config);
+    const engine = await startEngine(config, options);
     return {
       ...engine,
       dir,
