@@ -1,0 +1,67 @@
+/**
+ * decodeFrame: one stored frame (as PixelSource.readStoredFrame gives it) to a
+ * DecodedFrame (see types.ts for what that is). Native frames are rearranged
+ * here (planar → interleaved, YBR_FULL_422 → YBR_FULL); compressed frames go to
+ * the codec of their transfer syntax (main/pixels/codecs/).
+ *
+ * SKELETON (coordinator, issue 4): native only; compressed syntaxes answer
+ * 'not-acceptable' naming the syntax until the codecs land.
+ */
+import { AppError } from '../errors.js';
+import type { DecodedFrame, FrameInfo } from './types.js';
+
+export async function decodeFrame(stored: Buffer, info: FrameInfo): Promise<DecodedFrame> {
+  if (isNative(info.transferSyntaxUID)) return nativeFrame(stored, info);
+  throw new AppError('not-acceptable', `cannot decode pixel data stored as ${info.transferSyntaxUID}: no decoder for this transfer syntax`);
+}
+
+const NATIVE = new Set(['1.2.840.10008.1.2', '1.2.840.10008.1.2.1', '1.2.840.10008.1.2.2', '1.2.840.10008.1.2.1.99']);
+
+export function isNative(transferSyntaxUID: string): boolean {
+  return NATIVE.has(transferSyntaxUID);
+}
+
+/** A native frame (already little endian) as a DecodedFrame: planar data interleaved, YBR_FULL_422 expanded. */
+export function nativeFrame(stored: Buffer, info: FrameInfo): DecodedFrame {
+  const base = {
+    rows: info.rows,
+    columns: info.columns,
+    samplesPerPixel: info.samplesPerPixel,
+    bitsAllocated: info.bitsAllocated,
+    bitsStored: info.bitsStored,
+    highBit: info.highBit,
+    pixelRepresentation: info.pixelRepresentation,
+    planarConfiguration: 0 as const,
+    photometricInterpretation: info.photometricInterpretation,
+  };
+  if (info.samplesPerPixel === 1) return { ...base, bytes: stored };
+  const bytesPerSample = info.bitsAllocated / 8;
+  const pixels = info.rows * info.columns;
+  if (info.photometricInterpretation === 'YBR_FULL_422' && info.bitsAllocated === 8) {
+    // Y1 Y2 Cb Cr per pixel pair (PS3.3 C.7.6.3.1.2) → Y Cb Cr per pixel.
+    const out = Buffer.allocUnsafe(pixels * 3);
+    for (let p = 0, i = 0; p < pixels; p += 2, i += 4) {
+      const cb = stored[i + 2]!;
+      const cr = stored[i + 3]!;
+      out[p * 3] = stored[i]!;
+      out[p * 3 + 1] = cb;
+      out[p * 3 + 2] = cr;
+      if (p + 1 < pixels) {
+        out[p * 3 + 3] = stored[i + 1]!;
+        out[p * 3 + 4] = cb;
+        out[p * 3 + 5] = cr;
+      }
+    }
+    return { ...base, bytes: out, photometricInterpretation: 'YBR_FULL' };
+  }
+  if (info.planarConfiguration !== 1) return { ...base, bytes: stored };
+  const samples = info.samplesPerPixel;
+  const out = Buffer.allocUnsafe(pixels * samples * bytesPerSample);
+  for (let s = 0; s < samples; s++) {
+    for (let p = 0; p < pixels; p++) {
+      const from = (s * pixels + p) * bytesPerSample;
+      stored.copy(out, (p * samples + s) * bytesPerSample, from, from + bytesPerSample);
+    }
+  }
+  return { ...base, bytes: out };
+}

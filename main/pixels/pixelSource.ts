@@ -1,0 +1,70 @@
+/**
+ * Where a stored instance's frames are read from: the stored file at the
+ * offsets the index holds, or the inflated dataset of a deflated file. One
+ * source per request; close it when done.
+ */
+import { open, readFile } from 'node:fs/promises';
+import { locateBulk } from '../dicom/locateBulk.js';
+import type { PixelLayout } from '../dicom/types.js';
+import { AppError } from '../errors.js';
+import type { StoredInstance } from '../store/types.js';
+import { bufferByteSource, fileByteSource, frameRanges, readEncapsulatedFrame, readNativeFrame, type ByteSource } from '../dicomweb/frames.js';
+import type { FrameInfo } from './types.js';
+
+export interface PixelSource {
+  layout: PixelLayout;
+  info: FrameInfo;
+  /** Frame n (1-based) as stored: native frames little endian, encapsulated frames their fragments concatenated. */
+  readStoredFrame(n: number): Promise<Buffer>;
+  close(): Promise<void>;
+}
+
+export interface PixelSourceOptions {
+  /** Big endian 8-bit Pixel Data stored as OW (its bytes swapped in 16-bit words, PS3.5 7.3). */
+  eightBitAsOW?: boolean;
+}
+
+export function frameInfoOf(instance: StoredInstance, layout: PixelLayout): FrameInfo {
+  return {
+    transferSyntaxUID: instance.transferSyntaxUID,
+    rows: layout.rows,
+    columns: layout.columns,
+    samplesPerPixel: layout.samplesPerPixel,
+    bitsAllocated: layout.bitsAllocated,
+    bitsStored: layout.bitsStored,
+    highBit: layout.highBit,
+    pixelRepresentation: layout.pixelRepresentation,
+    planarConfiguration: layout.planarConfiguration,
+    photometricInterpretation: layout.photometricInterpretation,
+  };
+}
+
+export async function openPixelSource(instance: StoredInstance, options: PixelSourceOptions = {}): Promise<PixelSource> {
+  if (!instance.pixel) throw new AppError('not-found', `instance ${instance.sopInstanceUID} has no pixel data`);
+  const what = `instance ${instance.sopInstanceUID}`;
+  let source: ByteSource;
+  let layout: PixelLayout;
+  let close: () => Promise<void>;
+  if (instance.deflated) {
+    const located = await locateBulk(await readFile(instance.path));
+    source = bufferByteSource(located.bytes, what);
+    layout = located.pixel ?? instance.pixel;
+    close = async () => {};
+  } else {
+    const handle = await open(instance.path, 'r');
+    source = fileByteSource(handle, what);
+    layout = instance.pixel;
+    close = () => handle.close();
+  }
+  return {
+    layout,
+    info: frameInfoOf(instance, layout),
+    readStoredFrame: (n) => {
+      frameRanges(layout, n); // 404 for a frame beyond the data, before any read
+      return layout.encapsulated
+        ? readEncapsulatedFrame(source, layout, n)
+        : readNativeFrame(source, layout, n, { bigEndian: instance.bigEndian, eightBitAsOW: options.eightBitAsOW });
+    },
+    close,
+  };
+}

@@ -1,0 +1,46 @@
+/**
+ * The pixel pipeline's contract (issue 4): what decoding needs to know of a
+ * frame, and what a decoded frame is. Decoders (main/pixels/codecs/), the
+ * renderer (rendered/thumbnail), WADO-RS frames and transcoding all meet here.
+ */
+
+/** The Image Pixel module attributes (PS3.3 C.7.6.3) of the stored instance, and its transfer syntax. */
+export interface FrameInfo {
+  transferSyntaxUID: string;
+  rows: number;
+  columns: number;
+  samplesPerPixel: number;
+  bitsAllocated: number;
+  bitsStored: number;
+  highBit: number;
+  /** 0 unsigned, 1 two's complement. */
+  pixelRepresentation: number;
+  /** As stored: 0 interleaved (R1G1B1R2…), 1 planar (R…G…B…). */
+  planarConfiguration: number;
+  photometricInterpretation: string;
+}
+
+/**
+ * One decoded frame: the bytes Explicit VR Little Endian would hold for it.
+ *  - little endian words of `bitsAllocated` (8, 16 or 32; 1-bit data is
+ *    delivered as stored, packed LSB first);
+ *  - samples interleaved (planarConfiguration 0) whatever the stored layout;
+ *  - photometricInterpretation after decoding: the colour transform a codec
+ *    undoes is reflected here (JPEG lossy YBR_FULL/YBR_FULL_422 → RGB,
+ *    JPEG 2000 YBR_ICT/YBR_RCT → RGB); otherwise the stored one. Native
+ *    YBR_FULL_422 is expanded to YBR_FULL (one Y, Cb, Cr per pixel).
+ *  - pixel values as stored (no sign extension beyond what the codec
+ *    delivers; no modality or VOI LUT applied).
+ */
+export interface DecodedFrame {
+  bytes: Buffer;
+  rows: number;
+  columns: number;
+  samplesPerPixel: number;
+  bitsAllocated: number;
+  bitsStored: number;
+  highBit: number;
+  pixelRepresentation: number;
+  planarConfiguration: 0;
+  photometricInterpretation: string;
+}
