@@ -1,20 +1,27 @@
 /**
- * Import of files and folders (recursive) into the store, in batches through
- * the atomic ingest. A file is taken as DICOM when it has the Part-10 preamble
- * and 'DICM' prefix (PS3.10 7.1), or when it starts like a raw dataset (a tag
- * of group 0002 or 0008, as written without preamble by old software) and
- * parses. Other files are skipped and counted, not failures; unreadable files
- * and Part-10 files that do not parse are failures with their message.
+ * Import of files, folders (recursive), ZIP archives and DICOMDIR media into
+ * the store, in batches through the atomic ingest. What is read, and in which
+ * order, is importItems.ts (zipEntries.ts for archives, dicomdir.ts for media);
+ * this module counts, batches and reports.
+ *
+ * A file is taken as DICOM when it has the Part-10 preamble and 'DICM' prefix
+ * (PS3.10 7.1), or when it starts like a raw dataset (a tag of group 0002 or
+ * 0008, as written without preamble by old software) and parses. Other files
+ * are skipped and counted, not failures; unreadable files, Part-10 files that
+ * do not parse, damaged or unsupported ZIP entries and files a DICOMDIR names
+ * but the medium lacks are failures with their reason. A DICOMDIR is counted
+ * apart and never stored (it is no instance: SOP class 1.2.840.10008.1.3.10).
  * Progress callbacks come after each batch and, in between, at most every
- * PROGRESS_INTERVAL_MS; an AbortSignal cancels between files, the
- * promise then rejects with AppError('cancelled') whose details.report tells
- * what was done (instances already stored stay stored).
+ * PROGRESS_INTERVAL_MS; an AbortSignal cancels between files (and between the
+ * entries of an archive): the promise then rejects with AppError('cancelled')
+ * whose details.report tells what was done. Instances of the batch being
+ * gathered are not stored; those stored stay stored, each whole (ingest is
+ * atomic per batch).
  */
-import type { Dirent } from 'node:fs';
-import { open, opendir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { AppError } from '../errors.js';
+import { importItems, type ImportItem } from './importItems.js';
 import type { ImportProgress, ImportReport, StoreOutcome } from './types.js';
+import type { ZipLimits } from './zipEntries.js';
 
 const BATCH_FILES = 50;
 const BATCH_BYTES = 64 * 1024 * 1024;
@@ -22,96 +29,30 @@ const PROGRESS_INTERVAL_MS = 100;
 
 export type Ingest = (files: Buffer[]) => Promise<StoreOutcome[]>;
 
-interface Pending {
-  path: string;
-  bytes: Buffer;
-  /** Has the Part-10 'DICM' prefix: a parse failure is a failure, not a skip. */
-  part10: boolean;
-}
+type Pending = Extract<ImportItem, { kind: 'dicom' }>;
 
-type Sniff = 'part10' | 'raw-dataset' | 'not-dicom';
-
-/** Looks at the first 132 bytes. */
-function sniff(head: Buffer): Sniff {
-  if (head.length >= 132 && head.toString('latin1', 128, 132) === 'DICM') return 'part10';
-  if (head.length >= 8) {
-    const groupLE = head.readUInt16LE(0);
-    const groupBE = head.readUInt16BE(0);
-    if (groupLE === 0x0002 || groupLE === 0x0008 || groupBE === 0x0008) return 'raw-dataset';
-  }
-  return 'not-dicom';
-}
-
-/** Reads a file if it may be DICOM; undefined when it is not. */
-async function readCandidate(path: string): Promise<{ bytes: Buffer; part10: boolean } | undefined> {
-  const handle = await open(path, 'r');
-  try {
-    const head = Buffer.alloc(132);
-    const { bytesRead } = await handle.read(head, 0, 132, 0);
-    const kind = sniff(head.subarray(0, bytesRead));
-    if (kind === 'not-dicom') return undefined;
-    return { bytes: await handle.readFile(), part10: kind === 'part10' };
-  } finally {
-    await handle.close();
-  }
-}
-
-interface Walked {
-  path: string;
-  /** The path or folder could not be read. */
-  error?: Error;
-}
-
-/** Every regular file under the paths, folders walked recursively in name order (symbolic links to folders not followed). */
-async function* walk(paths: string[]): AsyncGenerator<Walked> {
-  for (const path of paths) {
-    let isFolder: boolean;
-    try {
-      isFolder = (await stat(path)).isDirectory();
-    } catch (error) {
-      yield { path, error: error as Error };
-      continue;
-    }
-    if (isFolder) yield* walkFolder(path);
-    else yield { path };
-  }
-}
-
-async function* walkFolder(folder: string): AsyncGenerator<Walked> {
-  const entries: Dirent[] = [];
-  try {
-    for await (const entry of await opendir(folder)) entries.push(entry);
-  } catch (error) {
-    yield { path: folder, error: error as Error };
-    return;
-  }
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const entry of entries) {
-    const path = join(folder, entry.name);
-    if (entry.isDirectory()) yield* walkFolder(path);
-    else if (entry.isFile()) yield { path };
-    else if (entry.isSymbolicLink()) {
-      const info = await stat(path).catch(() => undefined);
-      if (info?.isFile()) yield { path };
-    }
-  }
+export interface ImportOptions {
+  onProgress?: (p: ImportProgress) => void;
+  signal?: AbortSignal;
+  /** Limits on ZIP entries (default DEFAULT_ZIP_LIMITS). */
+  zipLimits?: ZipLimits;
 }
 
 export async function importPaths(
   ingest: Ingest,
   paths: string[],
-  options: { onProgress?: (p: ImportProgress) => void; signal?: AbortSignal } = {},
+  options: ImportOptions = {},
 ): Promise<ImportReport> {
   const { onProgress, signal } = options;
-  const report: ImportReport = { filesSeen: 0, stored: 0, alreadyStored: 0, skippedNotDicom: 0, failed: 0, bytes: 0, failures: [] };
+  const report: ImportReport = { filesSeen: 0, stored: 0, alreadyStored: 0, skippedNotDicom: 0, dicomdirs: 0, failed: 0, bytes: 0, failures: [] };
   let lastProgress = 0;
   const progress = (force = false) => {
     if (!onProgress) return;
     const now = Date.now();
     if (!force && now - lastProgress < PROGRESS_INTERVAL_MS) return;
     lastProgress = now;
-    const { failures: _failures, ...snapshot } = report;
-    onProgress(snapshot);
+    const { failures: _failures, container, ...snapshot } = report;
+    onProgress(container ? { ...snapshot, container: { ...container } } : snapshot);
   };
   const fail = (path: string, message: string) => {
     report.failed++;
@@ -138,38 +79,40 @@ export async function importPaths(
     progress(true); // after each batch (at most one per BATCH_FILES files), per-file progress is throttled
   };
 
+  const items = importItems(paths, { zipLimits: options.zipLimits });
   try {
-    for await (const { path, error } of walk(paths)) {
-      if (signal?.aborted) throw cancelled();
+    for (;;) {
+      if (signal?.aborted) throw cancelled(); // checked before the next file is read
+      const next = await items.next();
+      if (next.done) break;
+      const item = next.value;
       report.filesSeen++;
-      report.currentPath = path;
-      let candidate: { bytes: Buffer; part10: boolean } | undefined;
-      try {
-        if (error) throw error;
-        candidate = await readCandidate(path);
-      } catch (err) {
-        fail(path, `cannot read ${path}: ${(err as Error).message}`);
-        progress();
-        continue;
+      report.currentPath = item.path;
+      if (item.container) report.container = item.container;
+      else delete report.container;
+      if (item.kind === 'failed') fail(item.path, item.message);
+      else if (item.kind === 'not-dicom') report.skippedNotDicom++;
+      else if (item.kind === 'dicomdir') report.dicomdirs++;
+      else {
+        report.bytes += item.bytes.length;
+        batch.push(item);
+        batchBytes += item.bytes.length;
+        if (batch.length >= BATCH_FILES || batchBytes >= BATCH_BYTES) {
+          await flush();
+          continue;
+        }
       }
-      if (!candidate) {
-        report.skippedNotDicom++;
-        progress();
-        continue;
-      }
-      report.bytes += candidate.bytes.length;
-      batch.push({ path, ...candidate });
-      batchBytes += candidate.bytes.length;
-      if (batch.length >= BATCH_FILES || batchBytes >= BATCH_BYTES) await flush();
-      else progress();
+      progress();
     }
-    if (signal?.aborted) throw cancelled();
     await flush();
   } catch (err) {
     if (err instanceof AppError) throw err;
     throw new AppError('internal', `import failed after ${report.filesSeen} files: ${(err as Error).message}`, { report });
+  } finally {
+    await items.return(undefined); // closes an archive left open by a cancel
   }
   delete report.currentPath;
+  delete report.container;
   progress(true);
   return report;
 }

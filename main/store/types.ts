@@ -90,17 +90,29 @@ export interface UidSelector {
   instance?: string;
 }
 
+/**
+ * Counts of an import. Files on disk, ZIP entries and files named by a DICOMDIR
+ * all count as files; a ZIP entry's path is `archive.zip!folder/name`.
+ * filesSeen = stored + alreadyStored + skippedNotDicom + dicomdirs + failed.
+ */
 export interface ImportProgress {
   filesSeen: number;
   stored: number;
   alreadyStored: number;
+  /** Not DICOM (or a raw dataset that does not parse): skipped, not a failure. */
   skippedNotDicom: number;
+  /** DICOMDIR files met: a medium's index, not an instance, never stored. */
+  dicomdirs: number;
   failed: number;
+  /** Bytes of DICOM read (uncompressed for ZIP entries). */
   bytes: number;
   currentPath?: string;
+  /** While inside a ZIP archive or a DICOMDIR medium: how far through its entries or referenced files. */
+  container?: { kind: 'zip' | 'dicomdir'; path: string; done: number; total: number };
 }
 
 export interface ImportReport extends ImportProgress {
+  /** Each failed file, ZIP entry or missing referenced file, with the reason. */
   failures: Array<{ path: string; message: string }>;
 }
 
@@ -114,7 +126,10 @@ export interface Store {
    */
   storeInstances(files: Buffer[], options?: { studyInstanceUID?: string }): Promise<StoreOutcome[]>;
 
-  /** Files and folders (recursive); non-DICOM files are skipped and counted. */
+  /**
+   * Files and folders (recursive), ZIP archives and DICOMDIR media (main/store/importPaths.ts);
+   * non-DICOM files are skipped and counted, failures reported with their reason.
+   */
   importPaths(
     paths: string[],
     options?: { onProgress?: (p: ImportProgress) => void; signal?: AbortSignal },
