@@ -21,6 +21,7 @@ import type { SecretBox } from './remote/context.js';
 import { createServerRegistry } from './remote/serverRegistry.js';
 import { createRemoteContext } from './remote/remoteContext.js';
 import { registerRemoteRoutes } from './remote/routes.js';
+import { closeDecodePool } from './pixels/decodePool.js';
 
 /** How long close() lets answers in flight finish before cutting their connections. */
 const CLOSE_GRACE_MS = 3000;
@@ -51,7 +52,7 @@ export async function startEngine(config: Config, options: StartEngineOptions = 
     ...(options.sqliteNativeBinding ? { nativeBinding: options.sqliteNativeBinding } : {}),
   };
   const store = await openStore(storeOptions);
-  const ctx: DicomWebContext = { store, config };
+  const ctx: DicomWebContext = { store, config, log: options.log };
   const remotes = createServerRegistry({ config, secretBox: options.secretBox, dataDirectory: options.dataDirectory });
   for (const warning of remotes.warnings) options.log?.(`warning: ${warning}`);
   const jobs = createJobs(options.jobs);
@@ -104,6 +105,8 @@ export async function startEngine(config: Config, options: StartEngineOptions = 
         } finally {
           remoteCtx.close();
           store.close();
+          // Decode worker threads (process-wide; the next decode starts them again).
+          await closeDecodePool();
         }
       })();
       return closing;

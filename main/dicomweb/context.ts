@@ -8,6 +8,13 @@ import type { Store } from '../store/types.js';
 export interface DicomWebContext {
   store: Store;
   config: Config;
+  /** Where failures that can no longer be answered (a streamed answer cut short) are written; stderr when absent. */
+  log?: (line: string) => void;
+}
+
+/** ctx.log, or stderr. */
+export function logOf(ctx: DicomWebContext): (line: string) => void {
+  return ctx.log ?? ((line) => process.stderr.write(`${line}\n`));
 }
 
 /** A PS3.18 transaction bound to a route; it answers through `reply` (streams allowed). */

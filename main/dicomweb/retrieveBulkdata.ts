@@ -49,7 +49,7 @@ function missingBulk(instance: StoredInstance, path: string): AppError {
 }
 
 /** The value bytes, in memory (deflated or big endian data, which need work on them). */
-async function readBulk(instance: StoredInstance, path: string): Promise<Buffer> {
+export async function readBulk(instance: StoredInstance, path: string): Promise<Buffer> {
   const what = `instance ${instance.sopInstanceUID}`;
   const missing = () => missingBulk(instance, path);
   if (instance.deflated) {

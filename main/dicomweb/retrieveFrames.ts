@@ -1,54 +1,67 @@
 /**
  * WADO-RS Retrieve Frames (PS3.18 10.4.1.1.4, frame pixel data resources):
  *   GET {Root}studies/{study}/series/{series}/instances/{instance}/frames/{1,3,5}
- * Frame numbers are 1-based. Native pixel data: each frame cut from the file
- * by the stored PixelLayout, little endian, as application/octet-stream with
- * transfer-syntax 1.2.840.10008.1.2.1. Encapsulated pixel data: each frame's
- * fragments as stored, as application/octet-stream or the codec's image/* type
- * with the stored transfer-syntax, when the client accepts it (PS3.18 8.7.3.3);
- * decoding comes with the pixel pipeline, so asking for uncompressed frames of
- * compressed data is 406. Only the frames' byte ranges are read from the file.
+ * Frame numbers are 1-based; several frames per request, in the order asked.
+ *
+ * What each frame is (PS3.18 8.7.3.3.2, Table 8.7.3-2 and -5):
+ *  - native pixel data: the frame's bytes as Explicit VR Little Endian holds
+ *    them, i.e. cut from the Pixel Data value in its stored layout (planar
+ *    configuration 1 stays planar, YBR_FULL_422 stays subsampled) and swapped
+ *    to little endian. PS3.18 defines uncompressed bulk data as the bytes of
+ *    the value in 1.2.840.10008.1.2.1, and the instance's metadata describes
+ *    that layout, so nothing is rearranged;
+ *  - compressed pixel data, `application/octet-stream` with no transfer-syntax
+ *    or transfer-syntax=1.2.840.10008.1.2.1 (uncompressed being that media
+ *    type's default): each frame decoded (main/pixels/decodeFrame.ts), as its
+ *    DecodedFrame bytes: little endian, samples interleaved, colour transform
+ *    of the codec undone (JPEG YBR → RGB), part Content-Type
+ *    `application/octet-stream; transfer-syntax=1.2.840.10008.1.2.1`;
+ *  - compressed pixel data, `transfer-syntax=*` or the stored syntax (or the
+ *    codec's image/* type): each frame's fragments as stored.
+ * Several frames are multipart/related; one frame asked as a bare
+ * `application/octet-stream` (or image/*) is a single-part answer.
+ *
+ * Failures: the first frame is read (and decoded) before anything is sent, so
+ * a frame that cannot be decoded answers 406 (syntax without a decoder) or 400
+ * (corrupt data) with a message naming the frame and the syntax. A later frame
+ * of a multipart answer failing cannot change the status any more: the answer
+ * ends without its closing delimiter (the client sees a truncated body) and
+ * the failure is logged (truncatingMultipart.ts). Only the frames' byte ranges
+ * are read from the file.
  */
-import { open, readFile } from 'node:fs/promises';
-import { locateBulk } from '../dicom/locateBulk.js';
-import type { PixelLayout } from '../dicom/types.js';
 import { AppError } from '../errors.js';
+import { openPixelSource } from '../pixels/pixelSource.js';
+import { readDecodedFrame } from '../pixels/readDecodedFrame.js';
+import type { PixelLayout } from '../dicom/types.js';
 import type { Store, StoredInstance, UidSelector } from '../store/types.js';
 import { negotiate, requestAccept, type Offer } from './accept.js';
-import { dicomWebBaseUrl, instanceUrl, type Transaction } from './context.js';
-import {
-  bufferByteSource,
-  fileByteSource,
-  frameCount,
-  frameRanges,
-  parseFrameList,
-  readEncapsulatedFrame,
-  readNativeFrame,
-  type ByteSource,
-} from './frames.js';
-import { MultipartWriter, multipartStream, type OutgoingPart } from './multipart.js';
+import { dicomWebBaseUrl, instanceUrl, logOf, type Transaction } from './context.js';
+import { frameCount, frameRanges, parseFrameList } from './frames.js';
+import { MultipartWriter, type OutgoingPart } from './multipart.js';
 import { EXPLICIT_VR_LITTLE_ENDIAN, imageMediaTypes } from './transferSyntaxes.js';
+import { truncatingMultipartStream } from './truncatingMultipart.js';
 import { describeSelector, uidSelectorOf } from './uidSelector.js';
 
 interface FrameOffer extends Offer {
   partType: string;
   /** Transfer syntax written in each part's Content-Type. */
   transferSyntax: string;
+  /** Frames decoded (compressed data asked uncompressed), rather than as stored. */
+  decode: boolean;
 }
 
 /** What frames of this instance can be delivered as, in order of preference. */
 function frameOffers(instance: StoredInstance, layout: PixelLayout): FrameOffer[] {
-  if (!layout.encapsulated) {
-    return [
-      {
-        mediaType: 'multipart/related',
-        partType: 'application/octet-stream',
-        transferSyntax: EXPLICIT_VR_LITTLE_ENDIAN,
-        transferSyntaxes: [EXPLICIT_VR_LITTLE_ENDIAN],
-        matchesWithoutTransferSyntax: true,
-      },
-    ];
-  }
+  const uncompressed: FrameOffer = {
+    mediaType: 'multipart/related',
+    partType: 'application/octet-stream',
+    transferSyntax: EXPLICIT_VR_LITTLE_ENDIAN,
+    transferSyntaxes: [EXPLICIT_VR_LITTLE_ENDIAN],
+    // application/octet-stream without transfer-syntax means uncompressed (PS3.18 8.7.3.3.2).
+    matchesWithoutTransferSyntax: true,
+    decode: layout.encapsulated,
+  };
+  if (!layout.encapsulated) return [uncompressed];
   const stored = instance.transferSyntaxUID;
   const [imageType, ...olderNames] = imageMediaTypes(stored);
   const offers: FrameOffer[] = [
@@ -57,9 +70,11 @@ function frameOffers(instance: StoredInstance, layout: PixelLayout): FrameOffer[
       partType: 'application/octet-stream',
       transferSyntax: stored,
       transferSyntaxes: [stored],
-      // application/octet-stream without transfer-syntax means uncompressed (PS3.18 8.7.3.3.2).
       matchesWithoutTransferSyntax: false,
+      decode: false,
     },
+    // After the stored bytes: `*/*`, `transfer-syntax=*` and multipart/related without type keep getting them.
+    uncompressed,
   ];
   if (imageType) {
     offers.push({
@@ -69,6 +84,7 @@ function frameOffers(instance: StoredInstance, layout: PixelLayout): FrameOffer[
       transferSyntax: stored,
       transferSyntaxes: [stored],
       matchesWithoutTransferSyntax: true,
+      decode: false,
     });
   }
   return offers;
@@ -81,17 +97,6 @@ function isEightBitOW(store: Store, selector: UidSelector): boolean {
     return dataset['7FE00010']?.vr === 'OW';
   }
   return false;
-}
-
-/** Where the pixel data can be read: the stored file, or the inflated dataset of a deflated file. */
-async function pixelSource(instance: StoredInstance): Promise<{ source: ByteSource; layout: PixelLayout | undefined; close: () => Promise<void> }> {
-  const what = `instance ${instance.sopInstanceUID}`;
-  if (instance.deflated) {
-    const located = await locateBulk(await readFile(instance.path));
-    return { source: bufferByteSource(located.bytes, what), layout: located.pixel ?? undefined, close: async () => {} };
-  }
-  const handle = await open(instance.path, 'r');
-  return { source: fileByteSource(handle, what), layout: instance.pixel ?? undefined, close: () => handle.close() };
 }
 
 export const retrieveFrames: Transaction = async (request, reply, ctx) => {
@@ -113,45 +118,49 @@ export const retrieveFrames: Transaction = async (request, reply, ctx) => {
     frameOffers(instance, indexedLayout),
     `frames of ${describeSelector(selector)}`,
     indexedLayout.encapsulated
-      ? `the frames are stored compressed as ${instance.transferSyntaxUID}; decoding is not supported yet, accept transfer-syntax=* or ${instance.transferSyntaxUID}`
+      ? `the frames are stored compressed as ${instance.transferSyntaxUID}: accept transfer-syntax=* or ${instance.transferSyntaxUID} for them as stored, or ${EXPLICIT_VR_LITTLE_ENDIAN} for them decoded`
       : `the frames are uncompressed, delivered as ${EXPLICIT_VR_LITTLE_ENDIAN}`,
   );
 
   const eightBitAsOW = instance.bigEndian && indexedLayout.bitsAllocated === 8 && !indexedLayout.encapsulated && isEightBitOW(ctx.store, selector);
-  const { source, layout: located, close } = await pixelSource(instance);
-  const layout = located ?? indexedLayout;
+  const source = await openPixelSource(instance, { eightBitAsOW });
+  let closing: Promise<void> | undefined;
+  const close = () => (closing ??= source.close());
+  const what = describeSelector(selector);
+  const readFrame = async (n: number): Promise<Buffer> => (offer.decode ? (await readDecodedFrame(source, n, what)).bytes : source.readStoredFrame(n));
+  const contentType = `${offer.partType}; transfer-syntax=${offer.transferSyntax}`;
+
+  let first: Buffer;
   try {
-    // Every frame asked lies within the stored value: checked before anything is sent.
-    for (const n of frames) frameRanges(layout, n);
+    // Every frame asked lies within the stored value, and the first one reads (and decodes): checked before anything is sent.
+    for (const n of frames) frameRanges(source.layout, n);
+    first = await readFrame(frames[0]!);
   } catch (err) {
     await close();
     throw err;
   }
-  const readFrame = (n: number) =>
-    layout.encapsulated ? readEncapsulatedFrame(source, layout, n) : readNativeFrame(source, layout, n, { bigEndian: instance.bigEndian, eightBitAsOW });
-  const contentType = `${offer.partType}; transfer-syntax=${offer.transferSyntax}`;
 
   if (singlePart && frames.length === 1) {
-    try {
-      const bytes = await readFrame(frames[0]!);
-      reply.header('Content-Type', contentType);
-      return reply.send(bytes);
-    } finally {
-      await close();
-    }
+    await close();
+    reply.header('Content-Type', contentType);
+    return reply.send(first);
   }
 
   const url = instanceUrl(dicomWebBaseUrl(request, ctx.config), instance.studyInstanceUID, instance.seriesInstanceUID, instance.sopInstanceUID);
   async function* parts(): AsyncGenerator<OutgoingPart> {
     try {
-      for (const n of frames) {
-        yield { headers: { 'Content-Type': contentType, 'Content-Location': `${url}/frames/${n}` }, body: await readFrame(n) };
+      for (const [i, n] of frames.entries()) {
+        const body = i === 0 ? first : await readFrame(n);
+        if (i === 0) first = Buffer.alloc(0); // not kept for the rest of a long answer
+        yield { headers: { 'Content-Type': contentType, 'Content-Location': `${url}/frames/${n}` }, body };
       }
     } finally {
       await close();
     }
   }
+  // A client gone before the parts were pulled: the generator never ran, close here.
+  reply.raw.once('close', () => void close());
   const writer = new MultipartWriter(offer.partType);
   reply.header('Content-Type', writer.contentType);
-  return reply.send(multipartStream(writer, parts()));
+  return reply.send(truncatingMultipartStream(writer, parts(), logOf(ctx), `frames of ${what}`));
 };

@@ -6,8 +6,9 @@
  * (storedFileParts.ts; never a study in memory).
  * Accept (PS3.18 8.7.3): multipart/related with type application/dicom (or no
  * type), `*\/*`, or application/dicom; `transfer-syntax=*` or the stored syntax
- * (or none, as Orthanc does) gives the stored bytes. Transcoding comes later:
- * any other transfer syntax is 406.
+ * (or none, as Orthanc does) gives the stored bytes;
+ * `transfer-syntax=1.2.840.10008.1.2.1` transcodes compressed instances
+ * (retrieveTranscoded.ts); any other transfer syntax is 406.
  */
 import { createReadStream } from 'node:fs';
 import { AppError } from '../errors.js';
@@ -15,6 +16,7 @@ import type { StoredFileRef } from '../store/types.js';
 import { negotiate, requestAccept, type Offer } from './accept.js';
 import { dicomWebBaseUrl, instanceUrl, type Transaction } from './context.js';
 import { MultipartWriter } from './multipart.js';
+import { retrieveTranscoded, transcodingOffer } from './retrieveTranscoded.js';
 import { sendStoredFileParts, type StoredFilePart } from './storedFileParts.js';
 import { describeSelector, uidSelectorOf } from './uidSelector.js';
 
@@ -37,12 +39,14 @@ export const retrieveInstances: Transaction = async (request, reply, ctx) => {
     transferSyntaxes: stored,
     matchesWithoutTransferSyntax: true,
   };
-  const { singlePart } = negotiate(
+  const transcoding = transcodingOffer(stored);
+  const { offer: chosen, singlePart } = negotiate(
     requestAccept(request),
-    [offer],
+    transcoding.offer ? [offer, transcoding.offer] : [offer],
     `retrieve ${describeSelector(selector)}`,
-    `stored as ${stored.join(', ')}; transcoding is not supported yet, ask for transfer-syntax=* or the stored syntax`,
+    `stored as ${stored.join(', ')}; ${transcoding.hint || 'ask for transfer-syntax=* or the stored syntax'}`,
   );
+  if (chosen === transcoding.offer) return retrieveTranscoded(request, reply, ctx, selector, singlePart);
 
   if (singlePart && instances.length === 1) {
     const instance = instances[0]!;

@@ -10,6 +10,8 @@ import { retrieveMetadata } from './retrieveMetadata.js';
 import { retrieveFrames } from './retrieveFrames.js';
 import { retrieveBulkdata } from './retrieveBulkdata.js';
 import { storeInstances } from './storeInstances.js';
+import { retrieveRendered } from './retrieveRendered.js';
+import { retrieveThumbnail } from './retrieveThumbnail.js';
 
 type Route = [method: 'GET' | 'POST', path: string, transaction: Transaction];
 
@@ -34,6 +36,15 @@ export const dicomWebRoutes: Route[] = [
   ['GET', `${I}/metadata`, retrieveMetadata],
   ['GET', `${I}/frames/:frames`, retrieveFrames],
   ['GET', `${I}/bulk/*`, retrieveBulkdata],
+  // Rendered and thumbnail resources (PS3.18 10.4.1.1.3, 10.4.1.1.5)
+  ['GET', `${S}/rendered`, retrieveRendered],
+  ['GET', `${SE}/rendered`, retrieveRendered],
+  ['GET', `${I}/rendered`, retrieveRendered],
+  ['GET', `${I}/frames/:frames/rendered`, retrieveRendered],
+  ['GET', `${S}/thumbnail`, retrieveThumbnail],
+  ['GET', `${SE}/thumbnail`, retrieveThumbnail],
+  ['GET', `${I}/thumbnail`, retrieveThumbnail],
+  ['GET', `${I}/frames/:frames/thumbnail`, retrieveThumbnail],
   // STOW-RS (PS3.18 10.5)
   ['POST', 'studies', storeInstances],
   ['POST', S, storeInstances],

@@ -4,16 +4,28 @@
  * requestType (must be "WADO"), studyUID and objectUID are required; seriesUID,
  * when given, must be the instance's series (else 404). contentType
  * application/dicom (or application/*, * / *) answers the stored file,
- * streamed; transferSyntax, when given, must be the stored one (no
- * transcoding yet). Rendered answers — image/jpeg is the standard's default
- * when contentType is absent — need the pixel pipeline: 406 until it exists.
+ * streamed; transferSyntax, when given, must be the stored one or
+ * 1.2.840.10008.1.2.1 (compressed and deflated instances transcoded,
+ * main/pixels/transcodeToNative.ts). contentType image/jpeg (the standard's
+ * default when contentType is absent) or image/png answers the rendered frame
+ * (main/pixels/renderInstance.ts) with rows, columns (fit inside, aspect
+ * kept), windowCenter/windowWidth, frameNumber and imageQuality (PS3.18
+ * 9.1.2.1, parsed in renderedQuery.ts). The first content type listed that
+ * can be produced is answered (q-values are not weighed).
  * Registered by startEngine, not in the DICOMweb routes table (own root).
  */
+import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, badRequest, notFound } from '../errors.js';
 import { parseUid } from '../http/validate.js';
 import { sendStoredFile } from '../http/sendFile.js';
-import type { DicomWebContext } from './context.js';
+import { logOf, type DicomWebContext } from './context.js';
+import { loggedChunks } from './retrieveTranscoded.js';
+import { canTranscodeToNative, transcodeToNative } from '../pixels/transcodeToNative.js';
+import { EXPLICIT_VR_LITTLE_ENDIAN } from './transferSyntaxes.js';
+import type { RenderedMediaType } from '../pixels/render.js';
+import { renderInstanceFrame } from '../pixels/renderInstance.js';
+import { parseWadoUriImageQuery } from './renderedQuery.js';
 
 type Query = Record<string, string | string[] | undefined>;
 
@@ -74,21 +86,27 @@ export function parseWadoUriQuery(query: Query): WadoUriRequest {
 }
 
 const DICOM_TYPES = new Set(['application/dicom', 'application/*', '*/*']);
-const RENDERED = /^(image|video)\//;
+const IMAGE_TYPES: Record<string, RenderedMediaType> = { 'image/jpeg': 'image/jpeg', 'image/*': 'image/jpeg', 'image/png': 'image/png' };
+
+/** The first content type given that can be produced: the stored file, or a rendered image. */
+function chosenContentType(wado: WadoUriRequest): 'application/dicom' | RenderedMediaType {
+  for (const type of wado.contentTypes) {
+    if (DICOM_TYPES.has(type)) return 'application/dicom';
+    if (IMAGE_TYPES[type]) return IMAGE_TYPES[type]!;
+  }
+  const asked = wado.contentTypes.join(', ');
+  throw new AppError(
+    'not-acceptable',
+    `WADO-URI: contentType ${asked} is not available; this server answers contentType=image/jpeg (the default), image/png or application/dicom`,
+  );
+}
 
 export async function retrieveWadoUri(request: FastifyRequest, reply: FastifyReply, ctx: DicomWebContext) {
-  const wado = parseWadoUriQuery(request.query as Query);
-  if (!wado.contentTypes.some((t) => DICOM_TYPES.has(t))) {
-    const asked = wado.contentTypes.join(', ');
-    const shown = wado.contentTypeGiven ? `contentType ${asked}` : `contentType ${asked} (the default when contentType is absent)`;
-    throw new AppError(
-      'not-acceptable',
-      wado.contentTypes.some((t) => RENDERED.test(t))
-        ? `WADO-URI: rendered images are not available yet: ${shown}; ask for contentType=application/dicom`
-        : `WADO-URI: ${shown} is not available; this server answers contentType=application/dicom`,
-    );
-  }
+  const query = request.query as Query;
+  const wado = parseWadoUriQuery(query);
+  const contentType = chosenContentType(wado);
   if (wado.anonymize) throw new AppError('not-acceptable', 'WADO-URI: anonymize=yes is not supported: this server does not de-identify');
+  const image = contentType === 'application/dicom' ? undefined : parseWadoUriImageQuery(query, contentType);
 
   const found = ctx.store.findInstances({ study: wado.studyUID, series: wado.seriesUID, instance: wado.objectUID });
   const instance = found[0];
@@ -97,11 +115,30 @@ export async function retrieveWadoUri(request: FastifyRequest, reply: FastifyRep
       `WADO-URI: no instance ${wado.objectUID} in study ${wado.studyUID}${wado.seriesUID ? `, series ${wado.seriesUID}` : ''}`,
     );
   }
+  if (image) {
+    if (!instance.pixel) {
+      const shown = wado.contentTypeGiven ? `contentType ${contentType}` : `contentType ${contentType} (the default when contentType is absent)`;
+      throw new AppError(
+        'not-acceptable',
+        `WADO-URI: ${shown} asked but instance ${instance.sopInstanceUID} (SOP Class ${instance.sopClassUID}) has no pixel data; ask for contentType=application/dicom`,
+      );
+    }
+    const bytes = await renderInstanceFrame(ctx.store, instance, image.frame, image.params);
+    reply.header('Content-Type', contentType);
+    return reply.send(bytes);
+  }
   if (wado.transferSyntax && wado.transferSyntax !== instance.transferSyntaxUID) {
-    throw new AppError(
-      'not-acceptable',
-      `WADO-URI: transferSyntax ${wado.transferSyntax} asked but the instance is stored as ${instance.transferSyntaxUID}, and transcoding is not available yet`,
-    );
+    // Transcoding to Explicit VR Little Endian only (main/pixels/transcodeToNative.ts).
+    if (wado.transferSyntax !== EXPLICIT_VR_LITTLE_ENDIAN || !canTranscodeToNative(instance.transferSyntaxUID)) {
+      throw new AppError(
+        'not-acceptable',
+        `WADO-URI: transferSyntax ${wado.transferSyntax} asked but the instance is stored as ${instance.transferSyntaxUID}; it can be sent as stored${canTranscodeToNative(instance.transferSyntaxUID) ? ` or transcoded to ${EXPLICIT_VR_LITTLE_ENDIAN}` : ''}`,
+      );
+    }
+    const transcoded = await transcodeToNative(instance);
+    reply.raw.once('close', () => void transcoded.close());
+    const body = loggedChunks(transcoded.chunks, logOf(ctx), `WADO-URI: instance ${instance.sopInstanceUID} as ${EXPLICIT_VR_LITTLE_ENDIAN}`);
+    return reply.type('application/dicom').header('Content-Length', transcoded.length).send(Readable.from(body, { objectMode: false }));
   }
   return sendStoredFile(reply, instance, 'application/dicom');
 }

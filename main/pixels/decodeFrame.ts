@@ -2,17 +2,53 @@
  * decodeFrame: one stored frame (as PixelSource.readStoredFrame gives it) to a
  * DecodedFrame (see types.ts for what that is). Native frames are rearranged
  * here (planar → interleaved, YBR_FULL_422 → YBR_FULL); compressed frames go to
- * the codec of their transfer syntax (main/pixels/codecs/).
+ * the codec of their transfer syntax (main/pixels/codecs/, PS3.5 Annex A.4).
  *
- * SKELETON (coordinator, issue 4): native only; compressed syntaxes answer
- * 'not-acceptable' naming the syntax until the codecs land.
+ * Decoding compressed data is CPU-bound wasm / JavaScript: `decodeFrame` runs
+ * it on the decode pool's worker threads (decodePool.ts) so the server's event
+ * loop keeps answering; `decodeFrameInThread` is the same work in the calling
+ * thread (the worker itself, tests).
  */
-import { AppError } from '../errors.js';
+import { decodeCompressed } from './codecs/decodeCompressed.js';
+import { corrupt, unsupported } from './codecs/frameErrors.js';
+import { decodeInPool } from './decodePool.js';
 import type { DecodedFrame, FrameInfo } from './types.js';
 
 export async function decodeFrame(stored: Buffer, info: FrameInfo): Promise<DecodedFrame> {
   if (isNative(info.transferSyntaxUID)) return nativeFrame(stored, info);
-  throw new AppError('not-acceptable', `cannot decode pixel data stored as ${info.transferSyntaxUID}: no decoder for this transfer syntax`);
+  return decodeInPool(stored, info);
+}
+
+export async function decodeFrameInThread(stored: Buffer, info: FrameInfo): Promise<DecodedFrame> {
+  if (isNative(info.transferSyntaxUID)) return nativeFrame(stored, info);
+  checkShape(info);
+  if (stored.length === 0) throw corrupt(info.transferSyntaxUID, 'the frame has no compressed bytes');
+  const { bytes, photometricInterpretation } = await decodeCompressed(stored, info);
+  return {
+    bytes,
+    rows: info.rows,
+    columns: info.columns,
+    samplesPerPixel: info.samplesPerPixel,
+    bitsAllocated: info.bitsAllocated,
+    bitsStored: info.bitsStored,
+    highBit: info.highBit,
+    pixelRepresentation: info.pixelRepresentation,
+    planarConfiguration: 0,
+    photometricInterpretation,
+  };
+}
+
+/** What every codec relies on: a size, 8/16/32-bit words, 1..BitsAllocated bits stored, 1 or 3 samples. */
+function checkShape(info: FrameInfo): void {
+  const syntax = info.transferSyntaxUID;
+  if (!(info.rows > 0 && info.columns > 0)) throw corrupt(syntax, `the image is ${info.columns}x${info.rows}`);
+  if (info.samplesPerPixel !== 1 && info.samplesPerPixel !== 3) throw corrupt(syntax, `SamplesPerPixel ${info.samplesPerPixel} (1 or 3 expected)`);
+  if (![8, 16, 32].includes(info.bitsAllocated)) {
+    throw unsupported(syntax, `${info.bitsAllocated}-bit words (BitsAllocated 8, 16 or 32 only)`);
+  }
+  if (!(info.bitsStored >= 1 && info.bitsStored <= info.bitsAllocated)) {
+    throw corrupt(syntax, `BitsStored ${info.bitsStored} does not fit BitsAllocated ${info.bitsAllocated}`);
+  }
 }
 
 const NATIVE = new Set(['1.2.840.10008.1.2', '1.2.840.10008.1.2.1', '1.2.840.10008.1.2.2', '1.2.840.10008.1.2.1.99']);

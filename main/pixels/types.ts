@@ -29,8 +29,12 @@ export interface FrameInfo {
  *    undoes is reflected here (JPEG lossy YBR_FULL/YBR_FULL_422 → RGB,
  *    JPEG 2000 YBR_ICT/YBR_RCT → RGB); otherwise the stored one. Native
  *    YBR_FULL_422 is expanded to YBR_FULL (one Y, Cb, Cr per pixel).
- *  - pixel values as stored (no sign extension beyond what the codec
- *    delivers; no modality or VOI LUT applied).
+ *  - pixel values as stored, no modality or VOI LUT applied. Frames decoded
+ *    from a compressed syntax have the bits above BitsStored cleared
+ *    (PixelRepresentation 0) or filled with the sign bit (1), so a word read
+ *    as a signed integer is the value; native frames keep their bits as
+ *    stored (a reader should still mask / sign-extend from BitsStored: it is
+ *    a no-op on decoded frames).
  */
 export interface DecodedFrame {
   bytes: Buffer;

@@ -15,6 +15,16 @@ import { dirname, join } from 'node:path';
 
 export const TEMP_FOLDER = 'tmp';
 
+/**
+ * Files derived from a stored file (rendered thumbnails, main/pixels/thumbnailCache.ts)
+ * live in `{storage}/thumbnails/{uuid}/`: removing the stored file removes them.
+ */
+export const THUMBNAIL_FOLDER = 'thumbnails';
+
+export function thumbnailFolderOf(storageDirectory: string, uuid: string): string {
+  return join(storageDirectory, THUMBNAIL_FOLDER, uuid);
+}
+
 /** Path of a stored file relative to the storage directory. */
 export function storedFileRelativePath(uuid: string): string {
   return join(uuid.slice(0, 2), uuid.slice(2, 4), uuid);
@@ -99,10 +109,11 @@ export class StorageArea {
     await unlink(this.pathOf(uuid)).catch(ignoreMissing);
   }
 
-  /** Removes a stored file now (ignores a file already gone). */
+  /** Removes a stored file now, and the thumbnails made from it (ignores a file already gone). */
   removeSync(uuid: string): void {
     rmSync(this.pathOf(uuid), { force: true });
     rmSync(this.tempPathOf(uuid), { force: true });
+    rmSync(thumbnailFolderOf(this.directory, uuid), { force: true, recursive: true });
   }
 
   /** Deletes everything left in the temp folder (writes interrupted by a crash). Returns how many. */

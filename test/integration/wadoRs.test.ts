@@ -75,13 +75,13 @@ describe('WADO-RS retrieve study, series, instance', () => {
     expect(Buffer.from(await response.arrayBuffer()).equals(files[6]!)).toBe(true);
   });
 
-  it('answers 406 naming the stored syntax when another transfer syntax is asked (no transcoding yet)', async () => {
+  it('answers 406 naming the stored syntax when a transfer syntax it cannot produce is asked (transcode.test.ts has 1.2.840.10008.1.2.1)', async () => {
     const jpeg = pydicomUids([JPEG_FILE])[JPEG_FILE]!;
     const url = `${base}/studies/${jpeg.studyInstanceUID}/series/${jpeg.seriesInstanceUID}/instances/${jpeg.sopInstanceUID}`;
-    const response = await fetch(url, { headers: { Accept: 'multipart/related; type="application/dicom"; transfer-syntax=1.2.840.10008.1.2.1' } });
+    const response = await fetch(url, { headers: { Accept: 'multipart/related; type="application/dicom"; transfer-syntax=1.2.840.10008.1.2.4.80' } });
     expect(response.status).toBe(406);
     const body = (await response.json()) as { Message: string };
-    expect(body.Message).toContain('transfer-syntax=1.2.840.10008.1.2.1');
+    expect(body.Message).toContain('transfer-syntax=1.2.840.10008.1.2.4.80');
     expect(body.Message).toContain('1.2.840.10008.1.2.4.50');
     // The stored syntax itself is fine.
     const ok = await getMultipart(url, 'multipart/related; type="application/dicom"; transfer-syntax=1.2.840.10008.1.2.4.50');

@@ -102,10 +102,10 @@ describe('Retrieve Frames', () => {
           expect(part.body.toString('hex'), `${name} frame ${i + 1}`).toBe(frames[i]);
         });
       }
-      // Uncompressed frames of compressed data: decoding is not there yet.
-      const refused = await fetch(`${url}/frames/1`, { headers: { Accept: 'multipart/related; type="application/octet-stream"' } });
-      expect(refused.status).toBe(406);
-      expect(((await refused.json()) as { Message: string }).Message).toContain(ts);
+      // application/octet-stream without transfer-syntax means uncompressed: decoded (wadoRsDecodedFrames.test.ts checks the pixels).
+      const decoded = await getMultipart(`${url}/frames/1`, 'multipart/related; type="application/octet-stream"');
+      expect(decoded.status, decoded.text).toBe(200);
+      expect(decoded.parts[0]!.headers['content-type']).toBe('application/octet-stream; transfer-syntax=1.2.840.10008.1.2.1');
     });
   });
 

@@ -1,9 +1,13 @@
 /**
  * WADO-URI (PS3.18 chapter 9) at DicomWeb.WadoRoot over real HTTP: the stored
- * file for contentType=application/dicom, 406 for rendered types, 400/404 for
- * bad or unknown UIDs.
+ * file for contentType=application/dicom, rendered images for image/jpeg (the
+ * default) and image/png with rows/columns/windowCenter/windowWidth/frameNumber
+ * (pixels compared with test/support/renderOracle.py, from pydicom), 406 for
+ * other types, 400/404 for bad or unknown UIDs.
  */
 import { readFileSync } from 'node:fs';
+import sharp from 'sharp';
+import { maxDifference, rawPixels, referenceRendering } from '../support/renderOracle.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEngine, type TestEngine } from '../support/engine.js';
 import { havePydicomSamples, sample } from '../support/samples.js';
@@ -48,17 +52,17 @@ describe.skipIf(!ready)(`WADO-URI${skipNote('python3-pydicom', havePydicomSample
   });
 
   it('finds the instance without seriesUID, and with a list of content types that includes application/dicom', async () => {
-    const res = await wado(`requestType=WADO&studyUID=${study}&objectUID=${sop1}&contentType=image/jpeg,application/dicom;q=0.5`);
+    const res = await wado(`requestType=WADO&studyUID=${study}&objectUID=${sop1}&contentType=video/mpeg,application/dicom;q=0.5`);
     expect(res.status).toBe(200);
     expect(Buffer.from(await res.arrayBuffer()).equals(synth[0])).toBe(true);
   });
 
-  it('accepts transferSyntax when it is the stored one, and answers 406 otherwise (no transcoding yet)', async () => {
+  it('accepts transferSyntax when it is the stored one, and answers 406 naming the stored one for another than 1.2.840.10008.1.2.1 (transcode.test.ts has that one)', async () => {
     const same = await wado(`requestType=WADO&studyUID=${ct.study}&objectUID=${ct.sop}&contentType=application/dicom&transferSyntax=${ct.ts}`);
     expect(same.status).toBe(200);
     const other = await wado(`requestType=WADO&studyUID=${ct.study}&objectUID=${ct.sop}&contentType=application/dicom&transferSyntax=1.2.840.10008.1.2.4.50`);
     expect(other.status).toBe(406);
-    expect(((await other.json()) as { Message: string }).Message).toContain('transcoding is not available yet');
+    expect(((await other.json()) as { Message: string }).Message).toContain(`stored as ${ct.ts}`);
   });
 
   it('answers 404 when the series or study given is not the instance’s', async () => {
@@ -75,21 +79,57 @@ describe.skipIf(!ready)(`WADO-URI${skipNote('python3-pydicom', havePydicomSample
     await stillServing();
   });
 
-  it('answers 406 naming the content type for rendered images, image/jpeg being the default', async () => {
-    const base = `requestType=WADO&studyUID=${study}&seriesUID=${series1}&objectUID=${sop1}`;
-    const absent = await wado(base);
-    expect(absent.status).toBe(406);
-    const m1 = ((await absent.json()) as { Message: string }).Message;
-    expect(m1).toContain('rendered images are not available yet');
-    expect(m1).toContain('image/jpeg (the default when contentType is absent)');
+  it('answers a JPEG of the image when contentType is absent (the default) or image/jpeg', async () => {
+    const base = `requestType=WADO&studyUID=${ct.study}&seriesUID=${ct.series}&objectUID=${ct.sop}`;
+    for (const query of [base, `${base}&contentType=image/jpeg`, `${base}&contentType=text/html,image/jpeg`]) {
+      const res = await wado(query);
+      expect(res.status, query).toBe(200);
+      expect(res.headers.get('content-type')).toBe('image/jpeg');
+      const body = Buffer.from(await res.arrayBuffer());
+      expect([...body.subarray(0, 2)]).toEqual([0xff, 0xd8]);
+      const meta = await sharp(body).metadata();
+      expect([meta.format, meta.width, meta.height]).toEqual(['jpeg', 128, 128]);
+    }
+    const small = await wado(`${base}&rows=32&columns=64&imageQuality=50`);
+    const meta = await sharp(Buffer.from(await small.arrayBuffer())).metadata();
+    expect([meta.width, meta.height]).toEqual([32, 32]);
+  });
 
-    const png = await wado(`${base}&contentType=image/png`);
-    expect(png.status).toBe(406);
-    expect(((await png.json()) as { Message: string }).Message).toContain('rendered images are not available yet: contentType image/png');
+  it('answers a PNG with windowCenter/windowWidth as pydicom computes it, rows/columns fitting it inside', async () => {
+    const base = `requestType=WADO&studyUID=${ct.study}&objectUID=${ct.sop}&contentType=image/png`;
+    const res = await wado(`${base}&windowCenter=40&windowWidth=400&frameNumber=1`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('image/png');
+    const ours = await rawPixels(Buffer.from(await res.arrayBuffer()));
+    expect(maxDifference(ours, referenceRendering(sample('CT_small.dcm'), 1, [40, 400, 'linear']))).toBeLessThanOrEqual(1);
+    const other = await rawPixels(Buffer.from(await (await wado(`${base}&windowCenter=400&windowWidth=100`)).arrayBuffer()));
+    expect(maxDifference(other, referenceRendering(sample('CT_small.dcm'), 1, [400, 100, 'linear']))).toBeLessThanOrEqual(1);
 
+    const sized = await wado(`${base}&rows=50`);
+    const meta = await sharp(Buffer.from(await sized.arrayBuffer())).metadata();
+    expect([meta.format, meta.width, meta.height]).toEqual(['png', 50, 50]);
+  });
+
+  it('answers 400 for bad image parameters, 404 for a frame beyond the last, 406 for other content types', async () => {
+    const base = `requestType=WADO&studyUID=${ct.study}&objectUID=${ct.sop}`;
+    for (const [q, text] of [
+      ['&windowCenter=40', /'windowCenter' and 'windowWidth' must be given together/],
+      ['&windowCenter=40&windowWidth=abc', /'windowWidth' must be a decimal number/],
+      ['&rows=0', /'rows' must be an integer from 1/],
+      ['&imageQuality=0', /'imageQuality' must be an integer from 1 to 100/],
+      ['&frameNumber=x', /'frameNumber' must be an integer/],
+    ] as const) {
+      const res = await wado(base + q);
+      expect(res.status, q).toBe(400);
+      expect(((await res.json()) as { Message: string }).Message).toMatch(text);
+    }
+    const beyond = await wado(`${base}&frameNumber=2`);
+    expect(beyond.status).toBe(404);
+    expect(((await beyond.json()) as { Message: string }).Message).toContain('frame 2 does not exist');
     const html = await wado(`${base}&contentType=text/html`);
     expect(html.status).toBe(406);
     expect(((await html.json()) as { Message: string }).Message).toContain('contentType text/html is not available');
+    await stillServing();
   });
 
   it('refuses anonymize=yes with 406 rather than answering identified data', async () => {

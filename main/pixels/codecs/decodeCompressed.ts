@@ -1,0 +1,50 @@
+/**
+ * Which codec takes which transfer syntax (PS3.5 Annex A.4 / 10; PS3.6
+ * Annex A for the UIDs). Every decoder returns the frame's DecodedFrame bytes
+ * and the photometric interpretation after decoding; syntaxes without a
+ * decoder here (HTJ2K, MPEG/HEVC video, JPEG XL) answer 'not-acceptable'
+ * naming the syntax.
+ */
+import type { FrameInfo } from '../types.js';
+import { unsupported } from './frameErrors.js';
+import { decodeJpeg, type CodecResult } from './jpeg.js';
+import { decodeJpeg2000 } from './jpeg2000.js';
+import { decodeJpegLs } from './jpegLs.js';
+import { decodeRle } from './rle.js';
+import { normaliseWords } from './samples.js';
+
+type Codec = (data: Buffer, info: FrameInfo) => Promise<CodecResult>;
+
+const same = (decode: (data: Buffer, info: FrameInfo) => Promise<Buffer> | Buffer): Codec => async (data, info) => ({
+  bytes: await decode(data, info),
+  photometricInterpretation: info.photometricInterpretation,
+});
+
+const toRgb = (decode: (data: Buffer, info: FrameInfo) => Promise<Buffer>): Codec => async (data, info) => ({
+  bytes: await decode(data, info),
+  photometricInterpretation: info.samplesPerPixel === 3 && (info.photometricInterpretation === 'YBR_ICT' || info.photometricInterpretation === 'YBR_RCT') ? 'RGB' : info.photometricInterpretation,
+});
+
+const CODECS: Record<string, Codec> = {
+  '1.2.840.10008.1.2.5': same((data, info) => normaliseWords(decodeRle(data, info), info)),
+  '1.2.840.10008.1.2.4.50': decodeJpeg,
+  '1.2.840.10008.1.2.4.51': decodeJpeg,
+  '1.2.840.10008.1.2.4.57': decodeJpeg,
+  '1.2.840.10008.1.2.4.70': decodeJpeg,
+  '1.2.840.10008.1.2.4.80': same(decodeJpegLs),
+  '1.2.840.10008.1.2.4.81': same(decodeJpegLs),
+  '1.2.840.10008.1.2.4.90': toRgb(decodeJpeg2000),
+  '1.2.840.10008.1.2.4.91': toRgb(decodeJpeg2000),
+  '1.2.840.10008.1.2.4.92': toRgb(decodeJpeg2000),
+  '1.2.840.10008.1.2.4.93': toRgb(decodeJpeg2000),
+};
+
+export function hasDecoder(transferSyntaxUID: string): boolean {
+  return transferSyntaxUID in CODECS;
+}
+
+export function decodeCompressed(data: Buffer, info: FrameInfo): Promise<CodecResult> {
+  const codec = CODECS[info.transferSyntaxUID];
+  if (!codec) throw unsupported(info.transferSyntaxUID, 'no decoder for this transfer syntax here');
+  return codec(data, info);
+}
