@@ -64,6 +64,13 @@ function partialDelimiterLength(buf: Buffer, delim: Buffer): number {
   return 0;
 }
 
+/** Whether `head` followed by `tail` starts with `delim` (`tail` holds at least delim.length bytes). */
+function startsWithDelimiter(head: Buffer, tail: Buffer, delim: Buffer): boolean {
+  const n = Math.min(head.length, delim.length);
+  if (!head.subarray(0, n).equals(delim.subarray(0, n))) return false;
+  return n === delim.length || tail.subarray(0, delim.length - n).equals(delim.subarray(n));
+}
+
 function parseHeaders(block: Buffer): Record<string, string> {
   const headers: Record<string, string> = {};
   let last: string | undefined;
@@ -137,7 +144,15 @@ export async function* readMultipart(
   for await (const chunk of source) {
     if (state === 'epilogue') continue; // drain, ignore
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    pending = pending.length === 0 ? bytes : Buffer.concat([pending, bytes]);
+    if (pending.length === 0) pending = bytes;
+    else if (state === 'body' && pending.length < L + MAX_PADDING + 2 && bytes.length >= L && !startsWithDelimiter(pending, bytes, delim)) {
+      // Between parts' delimiters, `pending` only holds the start of what might
+      // have been one (it begins with CR; the delimiter has no other CR). When
+      // the new chunk shows it is not one, those bytes are part data and the
+      // chunk is scanned where it lies: no copy of every chunk into `pending`.
+      addBody(pending);
+      pending = bytes;
+    } else pending = Buffer.concat([pending, bytes]);
 
     scan: while (state !== 'epilogue') {
       if (state === 'headers') {

@@ -3,9 +3,10 @@
  *   POST {Root}studies and POST {Root}studies/{study}
  * Request: multipart/related; type="application/dicom", one Part-10 instance
  * per part (metadata + bulk data representations, application/dicom+json or
- * +xml, are not supported: 415). The body is read as a stream, one part in
- * memory at a time; instances go to the store in batches while reading goes
- * on, and one bad part never stops the others.
+ * +xml, are not supported: 415). The body is read as a stream; each instance
+ * is parsed and written to a temp file as soon as its part is complete, while
+ * the next parts arrive, and batches of them are made durable and indexed
+ * together (store/ingest.ts); one bad part never stops the others.
  * Response (PS3.18 10.5.3, Table 10.5.3-1; DICOM JSON, or XML when asked):
  * RetrieveURL of the study, ReferencedSOPSequence (stored, including
  * instances already stored), FailedSOPSequence with FailureReason. Status:
@@ -17,17 +18,19 @@ import type { DicomJsonDataset } from '../dicom/types.js';
 import { AppError, asAppError } from '../errors.js';
 import { requestBodyStream } from '../http/rawBody.js';
 import { parseUid } from '../http/validate.js';
-import type { Store, StoreFailureReason, StoreOutcome } from '../store/types.js';
+import type { Store, StoreBatch, StoreFailureReason, StoreOutcome } from '../store/types.js';
 import { negotiate, requestAccept, type Offer } from './accept.js';
 import { dicomWebBaseUrl, instanceUrl, studyUrl, type Transaction } from './context.js';
 import { parseMediaType } from './mediaType.js';
 import { checkBoundary, readMultipart } from './multipart.js';
 import { stringifyDataset } from '../dicom/datasetJson.js';
 
-/** A batch goes to the store when it has this many instances… */
+/** A batch is committed (one fsync round) when it has this many instances… */
 const BATCH_INSTANCES = 64;
 /** …or this many bytes. */
 const BATCH_BYTES = 64 * 1024 * 1024;
+/** Reading the body pauses while more than this is waiting to be written to disk. */
+const MAX_UNWRITTEN_BYTES = 32 * 1024 * 1024;
 /** Largest instance taken (it is held in memory while stored). */
 const MAX_INSTANCE_BYTES = 1024 * 1024 * 1024;
 
@@ -98,13 +101,17 @@ function partFailure(headers: Record<string, string>, size: number | undefined, 
   return undefined;
 }
 
-/** Collects parts into batches and stores each batch while the next one is read. */
+/**
+ * Collects parts into store batches: each part goes to the open batch as soon
+ * as it is read (the store parses it and writes its temp file while the next
+ * parts arrive); a full batch is committed while the next one fills.
+ */
 class BatchStorer {
   readonly stored: Stored[] = [];
   readonly failed: Failed[] = [];
-  private batch: Buffer[] = [];
+  private batch: StoreBatch | undefined;
   private batchBytes = 0;
-  private inFlight: Promise<void> = Promise.resolve();
+  private committing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly store: Store,
@@ -112,32 +119,39 @@ class BatchStorer {
   ) {}
 
   async add(body: Buffer): Promise<void> {
-    this.batch.push(body);
+    this.batch ??= this.store.beginBatch(this.studyInstanceUID ? { studyInstanceUID: this.studyInstanceUID } : undefined);
+    try {
+      this.batch.add(body);
+    } catch (err) {
+      this.failed.push({ reason: FAILURE_REASON.outOfResources, message: asAppError(err).message });
+      return;
+    }
     this.batchBytes += body.length;
-    if (this.batch.length >= BATCH_INSTANCES || this.batchBytes >= BATCH_BYTES) await this.flush();
+    if (this.batch.size >= BATCH_INSTANCES || this.batchBytes >= BATCH_BYTES) await this.flush();
+    else await this.batch.drained(MAX_UNWRITTEN_BYTES);
   }
 
-  /** Starts storing the current batch once the previous one is done (at most two batches in memory). */
+  /** Commits the open batch once the previous one is committed (one batch committing while the next fills). */
   async flush(): Promise<void> {
-    const files = this.batch;
-    this.batch = [];
+    const batch = this.batch;
+    this.batch = undefined;
     this.batchBytes = 0;
-    await this.inFlight;
-    if (files.length > 0) this.inFlight = this.storeBatch(files);
+    await this.committing;
+    if (batch) this.committing = this.commit(batch);
   }
 
   async finish(): Promise<void> {
     await this.flush();
-    await this.inFlight;
+    await this.committing;
   }
 
-  private async storeBatch(files: Buffer[]): Promise<void> {
+  private async commit(batch: StoreBatch): Promise<void> {
     let outcomes: StoreOutcome[];
     try {
-      outcomes = await this.store.storeInstances(files, this.studyInstanceUID ? { studyInstanceUID: this.studyInstanceUID } : undefined);
+      outcomes = await batch.commit();
     } catch (err) {
       const message = asAppError(err).message;
-      for (let i = 0; i < files.length; i++) this.failed.push({ reason: FAILURE_REASON.outOfResources, message });
+      for (let i = 0; i < batch.size; i++) this.failed.push({ reason: FAILURE_REASON.outOfResources, message });
       return;
     }
     for (const outcome of outcomes) {

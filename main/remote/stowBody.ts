@@ -1,25 +1,31 @@
 /**
  * The body of a STOW-RS request (PS3.18 10.5.1.2: multipart/related;
  * type="application/dicom", one Part-10 instance per part), streamed from the
- * stored files: never a whole study in memory. Small files are read whole a
- * few ahead of the writer and sent in ~256 KiB writes (one read per file
- * instead of a read stream's four thread-pool round trips); big files are
- * streamed in 1 MiB chunks. The length is known before sending (part heads
- * carry Content-Length), so a request can declare it or go chunked.
+ * stored files: never a whole study in memory. Consecutive small files are
+ * laid out with their part heads in blocks of up to 1 MiB, each read by the
+ * reader thread of the WADO-RS retrieve (dicomweb/fileRangeReader.ts: one
+ * message per block instead of four thread-pool round trips per file) into
+ * reused shared memory, copied out and sent as one write, the next block read
+ * while one is sent; as in the
+ * retrieve, the size the index records is what is read and sent. Big files
+ * are streamed in 1 MiB chunks. The length is known before sending (part
+ * heads carry Content-Length), so a request can declare it or go chunked.
  */
 import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { AppError } from '../errors.js';
+import { readFileRanges, type FileRange, type RangeFailure } from '../dicomweb/fileRangeReader.js';
 import { MultipartWriter } from '../dicomweb/multipart.js';
 import type { StowInstance } from './stowResources.js';
 
 export const STOW_PART_TYPE = 'application/dicom';
-/** Files up to this size are read whole (a few ahead); bigger ones are streamed. */
+/** Files up to this size are read whole, in groups; bigger ones are streamed. */
 const WHOLE_FILE_MAX = 1024 * 1024;
-/** Small files read ahead of the writer. */
-const READ_AHEAD = 4;
-/** Parts are gathered into writes of about this size. */
+/** Small files and their part heads are gathered into blocks (one read message, one write) of at most this size… */
+const GROUP_BYTES = 1024 * 1024;
+/** …counting this much for a part head. */
+const HEAD_ROOM = 256;
+/** What the Readable buffers ahead of the HTTP client. */
 const WRITE_SIZE = 256 * 1024;
 const STREAM_CHUNK = 1024 * 1024;
 
@@ -61,94 +67,132 @@ export interface StowBodyOptions {
   what: string;
 }
 
+/** Consecutive small instances of a body, laid out with their part heads in one block of memory read by the reader thread. */
+interface Group {
+  instances: StowInstance[];
+  /** Resolves once the files are read: the group's bytes (heads and files), or the first file that could not be read. */
+  read: Promise<Buffer | RangeFailure>;
+}
+
+/**
+ * Shared blocks the reader thread reads into, reused from body to body: a
+ * SharedArrayBuffer dropped after one use is only freed once both threads
+ * have collected it, which the reader thread, allocating almost nothing, may
+ * not do for a long time (a 1 GB stow then held ~800 MB).
+ */
+const BLOCK_BYTES = GROUP_BYTES + HEAD_ROOM;
+const idleBlocks: SharedArrayBuffer[] = [];
+/** Blocks kept idle at most (two per body in flight: the one read, the one ahead). */
+const MAX_IDLE_BLOCKS = 8;
+
+function takeBlock(length: number): SharedArrayBuffer {
+  if (length > BLOCK_BYTES) return new SharedArrayBuffer(length); // a part head longer than HEAD_ROOM: never seen, but possible
+  return idleBlocks.pop() ?? new SharedArrayBuffer(BLOCK_BYTES);
+}
+
+function giveBlock(memory: SharedArrayBuffer): void {
+  if (memory.byteLength === BLOCK_BYTES && idleBlocks.length < MAX_IDLE_BLOCKS) idleBlocks.push(memory);
+}
+
 /** A Readable of the whole body; reads files only as the consumer pulls (backpressure). */
 export function stowBody(instances: StowInstance[], options: StowBodyOptions): Readable {
   const { boundary, signal, onBytes, onInstance, failure, what } = options;
   const writer = new MultipartWriter(STOW_PART_TYPE, boundary);
+  const small = (i: number) => i < instances.length && instances[i]!.size <= WHOLE_FILE_MAX;
+
+  const unreadable = (instance: StowInstance, reason: string) =>
+    new AppError('store-corrupt', `${what}: cannot read the stored file of instance ${instance.id} (${instance.path}): ${reason}; the index says ${instance.size} bytes`);
+
+  /** Lays out the small instances from `from` on (at least one, up to GROUP_BYTES) and starts reading them. */
+  const layOutGroup = (from: number): Group => {
+    const members: StowInstance[] = [];
+    const heads: string[] = [];
+    let length = 0;
+    for (let i = from; small(i); i++) {
+      const instance = instances[i]!;
+      if (members.length > 0 && length + instance.size + HEAD_ROOM > GROUP_BYTES) break;
+      const head = writer.partHeadText(partHeaders(instance));
+      members.push(instance);
+      heads.push(head);
+      length += head.length + instance.size;
+    }
+    const memory = takeBlock(length);
+    const shared = Buffer.from(memory, 0, length);
+    const ranges: FileRange[] = [];
+    let at = 0;
+    members.forEach((instance, k) => {
+      at += shared.write(heads[k]!, at, 'latin1');
+      ranges.push({ path: instance.path, at, length: instance.size, position: 0 });
+      at += instance.size;
+    });
+    const read = new Promise<Buffer | RangeFailure>((resolve) =>
+      readFileRanges([{ memory, ranges }], (_block, failed) => {
+        // Copied out, so that the shared block serves the next group at once.
+        const out = failed ?? Buffer.from(shared);
+        giveBlock(memory);
+        resolve(out);
+      }),
+    );
+    return { instances: members, read };
+  };
+
+  async function* generate(): AsyncGenerator<Buffer> {
+    let ahead: Group | undefined;
+    try {
+      for (let i = 0; i < instances.length; ) {
+        if (signal.aborted) throw new AppError('cancelled', `${what}: cancelled`);
+        const instance = instances[i]!;
+        if (small(i)) {
+          const group = ahead ?? layOutGroup(i);
+          i += group.instances.length;
+          // The next group is read while this one is sent (not past a big file: heads are laid out in order).
+          ahead = small(i) ? layOutGroup(i) : undefined;
+          const read = await group.read;
+          if (!Buffer.isBuffer(read)) {
+            const culprit = group.instances[read.index];
+            throw culprit ? unreadable(culprit, read.reason) : new AppError('internal', `${what}: ${read.reason}`);
+          }
+          onBytes(read.length);
+          for (const member of group.instances) onInstance(member);
+          yield read;
+          continue;
+        }
+        const head = writer.partHead(partHeaders(instance));
+        onBytes(head.length);
+        yield head;
+        let read = 0;
+        const stream = createReadStream(instance.path, { highWaterMark: STREAM_CHUNK, signal });
+        try {
+          for await (const chunk of stream as AsyncIterable<Buffer>) {
+            read += chunk.length;
+            if (read > instance.size) checkSize(instance, read);
+            onBytes(chunk.length);
+            yield chunk;
+          }
+        } catch (err) {
+          if (err instanceof AppError) throw err;
+          if (signal.aborted) throw new AppError('cancelled', `${what}: cancelled`);
+          const e = err as NodeJS.ErrnoException;
+          throw new AppError('store-corrupt', `${what}: cannot read the stored file of instance ${instance.id} (${instance.path}): ${e.code ?? e.message}`);
+        }
+        checkSize(instance, read);
+        onInstance(instance);
+        i++;
+      }
+      const end = writer.end();
+      onBytes(end.length);
+      yield end;
+    } catch (err) {
+      failure.error = err instanceof AppError ? err : new AppError('internal', `${what}: ${(err as Error).message}`);
+      throw failure.error;
+    }
+  }
 
   const checkSize = (instance: StowInstance, read: number) => {
     if (read !== instance.size) {
       throw new AppError('store-corrupt', `${what}: the stored file of instance ${instance.id} has ${read} bytes, the index says ${instance.size} (${instance.path})`);
     }
   };
-  // No abort signal on these short reads (one listener each would pile up on the
-  // job's signal): cancel is checked between parts.
-  const readWhole = (instance: StowInstance): Promise<Buffer> =>
-    readFile(instance.path).catch((err: NodeJS.ErrnoException) => {
-      throw new AppError('store-corrupt', `${what}: cannot read the stored file of instance ${instance.id} (${instance.path}): ${err.code ?? err.message}`);
-    });
-
-  async function* generate(): AsyncGenerator<Buffer> {
-    const ahead = new Map<number, Promise<Buffer>>();
-    let next = 0; // next index whose read may start
-    const startReads = (from: number) => {
-      if (next < from) next = from;
-      while (next < instances.length && next < from + READ_AHEAD) {
-        if (instances[next]!.size <= WHOLE_FILE_MAX) {
-          const p = readWhole(instances[next]!);
-          p.catch(() => undefined); // awaited later; an early failure must not be unhandled
-          ahead.set(next, p);
-        }
-        next++;
-      }
-    };
-
-    let pending: Buffer[] = [];
-    let pendingBytes = 0;
-    const take = (): Buffer => {
-      const out = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
-      pending = [];
-      pendingBytes = 0;
-      onBytes(out.length);
-      return out;
-    };
-
-    try {
-      for (let i = 0; i < instances.length; i++) {
-        if (signal.aborted) throw new AppError('cancelled', `${what}: cancelled`);
-        const instance = instances[i]!;
-        startReads(i + 1);
-        pending.push(writer.partHead(partHeaders(instance)));
-        pendingBytes += pending[pending.length - 1]!.length;
-        if (instance.size <= WHOLE_FILE_MAX) {
-          const bytes = await (ahead.get(i) ?? readWhole(instance));
-          ahead.delete(i);
-          checkSize(instance, bytes.length);
-          pending.push(bytes);
-          pendingBytes += bytes.length;
-          onInstance(instance);
-          if (pendingBytes >= WRITE_SIZE) yield take();
-        } else {
-          if (pendingBytes > 0) yield take();
-          let read = 0;
-          const stream = createReadStream(instance.path, { highWaterMark: STREAM_CHUNK, signal });
-          try {
-            for await (const chunk of stream as AsyncIterable<Buffer>) {
-              read += chunk.length;
-              if (read > instance.size) checkSize(instance, read);
-              onBytes(chunk.length);
-              yield chunk;
-            }
-          } catch (err) {
-            if (err instanceof AppError) throw err;
-            if (signal.aborted) throw new AppError('cancelled', `${what}: cancelled`);
-            const e = err as NodeJS.ErrnoException;
-            throw new AppError('store-corrupt', `${what}: cannot read the stored file of instance ${instance.id} (${instance.path}): ${e.code ?? e.message}`);
-          }
-          checkSize(instance, read);
-          onInstance(instance);
-        }
-      }
-      pending.push(writer.end());
-      pendingBytes += pending[pending.length - 1]!.length;
-      yield take();
-    } catch (err) {
-      failure.error = err instanceof AppError ? err : new AppError('internal', `${what}: ${(err as Error).message}`);
-      throw failure.error;
-    } finally {
-      ahead.clear();
-    }
-  }
 
   return Readable.from(generate(), { objectMode: false, highWaterMark: WRITE_SIZE });
 }

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { StorageArea } from './files.js';
 import { importPaths } from './importPaths.js';
 import { IndexWriter } from './indexWriter.js';
-import { ingest } from './ingest.js';
+import { IngestBatch, ingest } from './ingest.js';
 import { InstanceQueries } from './instanceQueries.js';
 import { OrthancResources } from './orthancResources.js';
 import { recover } from './recovery.js';
@@ -46,6 +46,7 @@ export function openStore(options: OpenStoreOptions): Store {
   const store: Store = {
     storageDirectory,
     storeInstances: (files, opts) => ingest({ db, storage, writer }, files, opts),
+    beginBatch: (opts) => new IngestBatch({ db, storage, writer }, opts),
     importPaths: (paths, opts) => importPaths((files) => store.storeInstances(files), paths, opts),
     findInstances: (selector) => instances.findInstances(selector),
     instanceFiles: (selector) => instances.instanceFiles(selector),

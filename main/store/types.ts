@@ -116,6 +116,18 @@ export interface ImportReport extends ImportProgress {
   failures: Array<{ path: string; message: string }>;
 }
 
+/** A batch being filled (Store.beginBatch); outcomes come from commit(), one per instance added, in order. */
+export interface StoreBatch {
+  /** Instances added so far. */
+  readonly size: number;
+  /** Bytes added whose temp file is not written yet. */
+  readonly unwrittenBytes: number;
+  add(bytes: Buffer): void;
+  /** Resolves once at most `bytes` remain unwritten. */
+  drained(bytes: number): Promise<void>;
+  commit(): Promise<StoreOutcome[]>;
+}
+
 export interface Store {
   readonly storageDirectory: string;
 
@@ -125,6 +137,13 @@ export interface Store {
    * `studyInstanceUID`: every instance must belong to that study (STOW-RS /studies/{s}).
    */
   storeInstances(files: Buffer[], options?: { studyInstanceUID?: string }): Promise<StoreOutcome[]>;
+
+  /**
+   * The same ingest filled one instance at a time: each added instance is
+   * parsed and its temp file written and fsynced at once, commit() makes the
+   * batch durable and indexed (STOW-RS stores while its body still arrives).
+   */
+  beginBatch(options?: { studyInstanceUID?: string }): StoreBatch;
 
   /**
    * Files and folders (recursive), ZIP archives and DICOMDIR media (main/store/importPaths.ts);

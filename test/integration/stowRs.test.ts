@@ -50,6 +50,24 @@ describe('STOW-RS', () => {
     }
   });
 
+  it('stores a request spanning several store batches (150 instances, garbage and a repeat among them), each answered once, in order', async () => {
+    const files = synthStudy({ key: 'stow-batches', patientID: 'P-BATCHES', patientName: 'Many^Batches', series: 3, instancesPerSeries: 50, rows: 16, columns: 16 });
+    const parts: Buffer[] = [];
+    files.forEach((f, i) => {
+      parts.push(f);
+      if (i === 30 || i === 100) parts.push(Buffer.from(`garbage part after instance ${i}`));
+      if (i === 70) parts.push(files[3]!); // sent again, in a later batch than its first copy
+    });
+    const answer = await stow(engine.dicomWebUrl, parts);
+    expect(answer.status).toBe(202);
+    expect(failedSeq(answer)).toHaveLength(2);
+    const uids = referenced(answer).map((item) => str(item, '00081155'));
+    const expected = files.map((_, i) => synthUid('stow-batches', 3, Math.floor(i / 50) + 1, (i % 50) + 1));
+    expect(uids).toEqual([...expected.slice(0, 71), expected[3], ...expected.slice(71)]);
+    const study = await fetch(`${engine.dicomWebUrl}/studies/${synthUid('stow-batches', 1)}/instances`, { headers: { Accept: 'application/dicom+json' } });
+    expect(((await study.json()) as unknown[]).length).toBe(150);
+  });
+
   it('stores every pydicom sample that has a File Meta header and the four UIDs, and fails the others one by one', async () => {
     const paths = pydicomSampleFiles();
     const uids = pydicomUids(paths);

@@ -56,6 +56,18 @@ describe('readMultipart', () => {
     }
   });
 
+  it('tells delimiters from look-alikes however they fall across chunks no shorter than the delimiter (chunks scanned in place)', async () => {
+    const lookAlikes = [`\r\n--${B}X`, `\r\n--${B.slice(0, 6)}`, `\r\n-`, `\r\n--${B} x`, '\r'];
+    const bodies = lookAlikes.map((l, i) => body(`${'a'.repeat(i * 7)}${l}${'b'.repeat(30 - i * 3)}${l}`));
+    const writer = new MultipartWriter('application/dicom', B);
+    const bytes = Buffer.concat([...bodies.flatMap((b) => [writer.partHead({}), b]), writer.end()]);
+    const delimiterLength = `\r\n--${B}`.length;
+    for (let size = delimiterLength; size <= delimiterLength + 45; size++) {
+      const parts = await readAll(bytes, B, size);
+      expect(parts.map((p) => p.body.toString('latin1')), `chunk size ${size}`).toEqual(bodies.map((b) => b.toString('latin1')));
+    }
+  });
+
   it('reads a body that starts directly with the delimiter and a part without headers', async () => {
     const bytes = body(`--${B}\r\n\r\nno headers\r\n--${B}--`);
     const parts = await readAll(bytes, B, 4);

@@ -4,7 +4,8 @@
  * streamed multipart body (read back with our multipart reader: same bytes,
  * declared length exact) and the reading of remote answers (PS3.18 10.5.3).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../../main/errors.js';
 import { readMultipart } from '../../../main/dicomweb/multipart.js';
@@ -113,6 +114,35 @@ describe('the multipart body', () => {
     expect(error).toBeInstanceOf(AppError);
     expect(failure.error?.message).toContain(instances[0]!.id);
     expect(failure.error?.message).toContain('ENOENT');
+  });
+
+  it('fails with a message naming the instance when a stored file is shorter than the index says', async () => {
+    const [instance] = resolveStowResources(t.store, [outcomes[4]!.ids.instance], 'stow');
+    const copy = join(t.dir, 'short-copy.dcm');
+    writeFileSync(copy, readFileSync(instance!.path).subarray(0, 1000));
+    const failure: { error?: AppError } = {};
+    const error = await collect(stowBody([{ ...instance!, path: copy }], { boundary: BOUNDARY, signal: new AbortController().signal, what: "stow to 'x'", failure, onBytes: () => {}, onInstance: () => {} })).catch((e) => e);
+    expect(error).toBeInstanceOf(AppError);
+    expect(failure.error?.kind).toBe('store-corrupt');
+    expect(failure.error?.message).toContain(instance!.id);
+    expect(failure.error?.message).toContain(`the index says ${instance!.size} bytes`);
+  });
+
+  it('sends small and big files mixed in their order, small ones gathered into few large writes', async () => {
+    const all = resolveStowResources(t.store, outcomes.map((o) => o.ids.instance), 'stow');
+    const mixed = [all[0]!, all[11]!, ...all.slice(1, 10), all[12]!, all[10]!]; // small, big, 9 small, big, big
+    const chunks: Buffer[] = [];
+    for await (const c of stowBody(mixed, { boundary: BOUNDARY, signal: new AbortController().signal, what: 'stow', failure: {}, onBytes: () => {}, onInstance: () => {} })) chunks.push(c as Buffer);
+    const body = Buffer.concat(chunks);
+    expect(body.length).toBe(stowBodyLength(mixed, BOUNDARY));
+    const parts = [];
+    for await (const part of readMultipart((async function* () {
+      yield body;
+    })(), BOUNDARY)) parts.push(part);
+    parts.forEach((part, k) => expect(part.body.equals(readFileSync(mixed[k]!.path)), `part ${k}`).toBe(true));
+    // The nine small files in a row travel as one write with their part heads.
+    const nine = mixed.slice(2, 11).reduce((n, i) => n + i.size, 0);
+    expect(chunks.some((c) => c.length > nine && c.length < nine + 9 * 256)).toBe(true);
   });
 
   it('stops at once when cancelled', async () => {
