@@ -172,57 +172,107 @@ function wordsOf(frame: DecodedFrame): Uint8Array | Uint16Array | undefined {
   return copy;
 }
 
+/**
+ * Word → display byte tables, kept for the last few pixel formats and windows:
+ * the slices of a series share them, so rendering one is a single lookup pass.
+ */
+const WORD_LUTS = new Map<string, Uint8Array>();
+const STORED_VALUE_TABLES = new Map<string, Int32Array>();
+const MAX_CACHED_TABLES = 16;
+
+function cached<T>(cache: Map<string, T>, key: string, make: () => T): T {
+  let value = cache.get(key);
+  if (value !== undefined) {
+    cache.delete(key); // most recently used last
+  } else {
+    value = make();
+    if (cache.size >= MAX_CACHED_TABLES) cache.delete(cache.keys().next().value!);
+  }
+  cache.set(key, value);
+  return value;
+}
+
+function formatKey(frame: DecodedFrame): string {
+  return `${frame.bitsAllocated},${frame.bitsStored},${frame.highBit},${frame.pixelRepresentation}`;
+}
+
 /** Grayscale (MONOCHROME1/2) to 8-bit grey. */
 function greyPixels(frame: DecodedFrame, attrs: RenderingAttributes, requested?: VoiWindow): Buffer {
   const slope = attrs.rescaleSlope;
   const intercept = attrs.rescaleIntercept;
-  const words = wordsOf(frame);
-  const table = words ? storedValueTable(frame) : undefined;
-  const values = words ? undefined : sampleValues(frame);
+  const invert = frame.photometricInterpretation === 'MONOCHROME1';
   const count = frame.rows * frame.columns;
   if (count === 0) return Buffer.alloc(0);
+  const words = wordsOf(frame);
+  const out = Buffer.allocUnsafe(count);
+  if (words) {
+    const format = formatKey(frame);
+    const table = cached(STORED_VALUE_TABLES, format, () => storedValueTable(frame));
+    let window = requested ?? attrs.window;
+    if (!window) {
+      let min = Infinity;
+      let max = -Infinity;
+      for (let i = 0; i < count; i++) {
+        const v = table[words[i]!]!;
+        if (v < min) min = v;
+        if (v > max) max = v;
+      }
+      window = fullRangeWindow(min, max, slope, intercept);
+    }
+    const w = window;
+    const key = `${format};${slope},${intercept};${w.center},${w.width},${w.function};${invert}`;
+    const lut = cached(WORD_LUTS, key, () => {
+      const map = displayMapping(w, slope, intercept, invert);
+      const bytes = new Uint8Array(table.length);
+      for (let v = 0; v < table.length; v++) bytes[v] = map(table[v]!);
+      return bytes;
+    });
+    if (words instanceof Uint16Array) lookup16(words, lut, out, count);
+    else lookup8(words, lut, out, count);
+    return out;
+  }
+  const values = sampleValues(frame);
   let min = Infinity;
   let max = -Infinity;
-  if (words) {
-    for (let i = 0; i < count; i++) {
-      const v = table![words[i]!]!;
-      if (v < min) min = v;
-      if (v > max) max = v;
-    }
+  for (let i = 0; i < count; i++) {
+    const v = values[i]!;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const map = displayMapping(requested ?? attrs.window ?? fullRangeWindow(min, max, slope, intercept), slope, intercept, invert);
+  if (max - min <= 1 << 20) {
+    const lut = new Uint8Array(max - min + 1);
+    for (let v = min; v <= max; v++) lut[v - min] = map(v);
+    for (let i = 0; i < count; i++) out[i] = lut[values[i]! - min]!;
   } else {
-    for (let i = 0; i < count; i++) {
-      const v = values![i]!;
-      if (v < min) min = v;
-      if (v > max) max = v;
-    }
+    for (let i = 0; i < count; i++) out[i] = map(values[i]!);
   }
-  let window = requested ?? attrs.window;
-  if (!window) {
-    // No window anywhere: the full range of the rescaled pixels (LINEAR_EXACT maps min to 0 and max to 255).
-    const a = min * slope + intercept;
-    const b = max * slope + intercept;
-    window = { center: (a + b) / 2, width: Math.max(Math.abs(b - a), Number.EPSILON), function: 'linear-exact' };
-  }
+  return out;
+}
+
+// One monomorphic loop per word size: V8 compiles each to a tight typed-array loop.
+function lookup16(words: Uint16Array, lut: Uint8Array, out: Uint8Array, count: number): void {
+  for (let i = 0; i < count; i++) out[i] = lut[words[i]!]!;
+}
+
+function lookup8(words: Uint8Array, lut: Uint8Array, out: Uint8Array, count: number): void {
+  for (let i = 0; i < count; i++) out[i] = lut[words[i]!]!;
+}
+
+/** No window anywhere: the full range of the rescaled pixels (LINEAR_EXACT maps min to 0 and max to 255). */
+function fullRangeWindow(min: number, max: number, slope: number, intercept: number): VoiWindow {
+  const a = min * slope + intercept;
+  const b = max * slope + intercept;
+  return { center: (a + b) / 2, width: Math.max(Math.abs(b - a), Number.EPSILON), function: 'linear-exact' };
+}
+
+/** Stored value → display byte: modality rescale, VOI function, MONOCHROME1 inversion. */
+function displayMapping(window: VoiWindow, slope: number, intercept: number, invert: boolean): (v: number) => number {
   const voi = voiFunction(window);
-  const invert = frame.photometricInterpretation === 'MONOCHROME1';
-  const map = (v: number) => {
+  return (v) => {
     const y = toByte(voi(v * slope + intercept));
     return invert ? 255 - y : y;
   };
-  const out = Buffer.allocUnsafe(count);
-  if (words) {
-    // One output byte per possible word: the pixels are then a table lookup each.
-    const byWord = new Uint8Array(table!.length);
-    for (let w = 0; w < table!.length; w++) byWord[w] = map(table![w]!);
-    for (let i = 0; i < count; i++) out[i] = byWord[words[i]!]!;
-  } else if (max - min <= 1 << 20) {
-    const lut = new Uint8Array(max - min + 1);
-    for (let v = min; v <= max; v++) lut[v - min] = map(v);
-    for (let i = 0; i < count; i++) out[i] = lut[values![i]! - min]!;
-  } else {
-    for (let i = 0; i < count; i++) out[i] = map(values![i]!);
-  }
-  return out;
 }
 
 /** RGB samples of any depth to 8 bits. */
@@ -348,7 +398,7 @@ export async function encodeDisplayPixels(pixels: DisplayPixels, params: RenderP
   if (source.channels === 1) image = image.toColourspace('b-w');
   return params.mediaType === 'image/png'
     ? image.png().toBuffer()
-    : image.jpeg({ quality: params.quality ?? DEFAULT_JPEG_QUALITY }).toBuffer();
+    : image.jpeg({ quality: params.quality ?? DEFAULT_JPEG_QUALITY, optimiseCoding: false }).toBuffer();
 }
 
 /** A decoded frame rendered as `params` ask. */
