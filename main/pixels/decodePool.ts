@@ -12,7 +12,8 @@ import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { AppError } from '../errors.js';
 import type { DecodedFrame, FrameInfo } from './types.js';
-import type { DecodeTask, PixelTaskResult } from './pixelWorker.js';
+import type { DecodeTask, PixelTaskResult, RenderTask, RenderTaskResult } from './pixelWorker.js';
+import type { RenderingAttributes, RenderParams } from './render.js';
 
 const IDLE_TIMEOUT_MS = 30_000;
 
@@ -48,6 +49,19 @@ export async function runDecode(stored: Buffer, info: FrameInfo): Promise<PixelT
   const bytes = new Uint8Array(stored);
   const task: DecodeTask = { task: 'decode', stored: bytes, info: { ...info } };
   return (await decodePool().run(task, { transferList: [bytes.buffer as ArrayBuffer] })) as PixelTaskResult;
+}
+
+/**
+ * Decodes and renders one stored frame (native or compressed) on a worker
+ * thread: the windowing loop and the JPEG/PNG encoding stay off the event loop,
+ * and only the encoded image crosses back.
+ */
+export async function renderInPool(stored: Buffer, info: FrameInfo, attributes: RenderingAttributes, params: RenderParams): Promise<Buffer> {
+  const bytes = new Uint8Array(stored);
+  const task: RenderTask = { task: 'render', stored: bytes, info: { ...info }, attributes, params };
+  const result = (await decodePool().run(task, { transferList: [bytes.buffer as ArrayBuffer] })) as RenderTaskResult;
+  if (!result.ok) throw new AppError(result.kind, result.message);
+  return Buffer.from(result.image.buffer, result.image.byteOffset, result.image.byteLength);
 }
 
 /** Ends the worker threads (pending decodes are rejected); the next decode starts a new pool. */

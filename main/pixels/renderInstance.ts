@@ -1,14 +1,16 @@
 /**
  * One frame of a stored instance rendered (PS3.18 10.4.1.1.3 Rendered, 8.3.5
- * Thumbnail, 9.1.2 WADO-URI images): the stored frame read (pixelSource),
- * decoded (decodeFrame: native here, compressed off-thread), the rendering
- * attributes taken from the stored DICOM JSON (no re-parse), then render.ts.
+ * Thumbnail, 9.1.2 WADO-URI images): the stored frame read (pixelSource), the
+ * rendering attributes taken from the stored DICOM JSON (no re-parse), then
+ * rendered (render.ts): native frames in this thread, compressed ones decoded
+ * and rendered together on a pixel worker thread.
  */
 import type { DicomJsonDataset } from '../dicom/types.js';
 import { frameCount } from '../dicomweb/frames.js';
 import { AppError } from '../errors.js';
 import type { Store, StoredInstance } from '../store/types.js';
-import { decodeFrame } from './decodeFrame.js';
+import { isNative, nativeFrame } from './decodeFrame.js';
+import { renderInPool } from './decodePool.js';
 import { openPixelSource } from './pixelSource.js';
 import { renderFrame, type RenderParams } from './render.js';
 import { readPalette, renderingAttributesOf } from './renderingAttributes.js';
@@ -50,15 +52,18 @@ export async function renderInstanceFrame(store: Store, instance: StoredInstance
   } finally {
     await source.close();
   }
-  let decoded;
+  const attributes = renderingAttributesOf(dataset, frame);
+  if (source.info.photometricInterpretation === 'PALETTE COLOR') attributes.palette = await readPalette(instance, dataset);
   try {
-    decoded = await decodeFrame(stored, source.info);
+    // Native frames are windowed here (a table lookup per pixel; sharp encodes on its own
+    // threads): handing 0.5 MB to a worker costs more than it saves (measured). Compressed
+    // frames are decoded, windowed and encoded together on a pixel worker thread, so the
+    // decoded frame never crosses back.
+    if (isNative(source.info.transferSyntaxUID)) return await renderFrame(nativeFrame(stored, source.info), attributes, params);
+    return await renderInPool(stored, source.info, attributes, params);
   } catch (err) {
     const where = `frame ${frame} of ${describe(instance)} (stored as ${instance.transferSyntaxUID})`;
     if (err instanceof AppError) throw new AppError(err.kind, `${where}: ${err.message}`, err.details);
-    throw new AppError('bad-dicom', `${where} cannot be decoded: ${err instanceof Error ? err.message : String(err)}`);
+    throw new AppError('bad-dicom', `${where} cannot be rendered: ${err instanceof Error ? err.message : String(err)}`);
   }
-  const attributes = renderingAttributesOf(dataset, frame);
-  if (decoded.photometricInterpretation === 'PALETTE COLOR') attributes.palette = await readPalette(instance, dataset);
-  return renderFrame(decoded, attributes, params);
 }

@@ -74,11 +74,19 @@ export function normaliseWords(bytes: Buffer, info: FrameInfo): Buffer {
   const stored = info.bitsStored;
   if (stored >= info.bitsAllocated) return bytes;
   const n = bytes.length / (info.bitsAllocated / 8);
+  if (info.bitsAllocated === 16 && bytes.byteOffset % 2 === 0) {
+    // The common case (12-bit CT/MR in 16-bit words), in place: no second frame-sized buffer.
+    const words = new Uint16Array(bytes.buffer, bytes.byteOffset, n);
+    const mask = 2 ** stored - 1;
+    if (info.pixelRepresentation === 1) signExtend(words, words, n, mask, 2 ** (stored - 1), 2 ** stored);
+    else maskOnly(words, words, n, mask);
+    return bytes;
+  }
   const words =
     info.bitsAllocated === 8
       ? new Uint8Array(bytes.buffer, bytes.byteOffset, n)
       : info.bitsAllocated === 16
-        ? new Uint16Array(bytes.buffer, bytes.byteOffset, n)
-        : new Uint32Array(bytes.buffer, bytes.byteOffset, n);
+        ? new Uint16Array(bytes.slice().buffer, 0, n)
+        : new Uint32Array(bytes.slice().buffer, 0, n);
   return toWords(words, info, 'RLE');
 }
