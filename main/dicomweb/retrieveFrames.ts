@@ -31,7 +31,7 @@
  */
 import { AppError } from '../errors.js';
 import { openPixelSource } from '../pixels/pixelSource.js';
-import { readDecodedFrame } from '../pixels/readDecodedFrame.js';
+import { readDecodedStoredFrame } from '../pixels/readDecodedFrame.js';
 import type { PixelLayout } from '../dicom/types.js';
 import type { Store, StoredInstance, UidSelector } from '../store/types.js';
 import { negotiate, requestAccept, type Offer } from './accept.js';
@@ -127,7 +127,7 @@ export const retrieveFrames: Transaction = async (request, reply, ctx) => {
   let closing: Promise<void> | undefined;
   const close = () => (closing ??= source.close());
   const what = describeSelector(selector);
-  const readFrame = async (n: number): Promise<Buffer> => (offer.decode ? (await readDecodedFrame(source, n, what)).bytes : source.readStoredFrame(n));
+  const readFrame = async (n: number): Promise<Buffer> => (offer.decode ? (await readDecodedStoredFrame(instance, source, n, what)).bytes : source.readStoredFrame(n));
   const contentType = `${offer.partType}; transfer-syntax=${offer.transferSyntax}`;
 
   let first: Buffer;

@@ -16,7 +16,22 @@ import type { DecodedFrame, FrameInfo } from './types.js';
 
 export async function decodeFrame(stored: Buffer, info: FrameInfo): Promise<DecodedFrame> {
   if (isNative(info.transferSyntaxUID)) return nativeFrame(stored, info);
+  if (decodesInThread(info)) return decodeFrameInThread(stored, info);
   return decodeInPool(stored, info);
+}
+
+const RLE_LOSSLESS = '1.2.840.10008.1.2.5';
+
+/**
+ * Frames decoded in the calling thread rather than on the pool: RLE (PS3.5
+ * Annex G) unpacks a 512x512 16-bit frame in under a millisecond, about what
+ * windowing a native frame costs in-thread, and less than the pool's round
+ * trip (the compressed frame copied in, the decoded one moved back, two thread
+ * wake-ups) — measured with bench:pixels. Other codecs take several to tens of
+ * milliseconds per frame and stay on the pool.
+ */
+export function decodesInThread(info: FrameInfo): boolean {
+  return info.transferSyntaxUID === RLE_LOSSLESS;
 }
 
 export async function decodeFrameInThread(stored: Buffer, info: FrameInfo): Promise<DecodedFrame> {

@@ -1,15 +1,18 @@
 /**
  * The decode pool's worker (decodePool.ts, piscina): runs pixel tasks off the
- * server's event loop. A task names what to do (`task: 'decode'`; rendering
- * can be added as another kind). Each wasm codec is loaded once per worker
- * thread (main/pixels/codecs/wasmModule.ts). Failures come back as data
+ * server's event loop. A task names what to do: `decode` a frame given as
+ * bytes, `decode-stored` / `render-stored` a frame read from its file here
+ * (blocking reads: this thread serves nothing else). Each wasm codec is loaded
+ * once per worker thread (main/pixels/codecs/wasmModule.ts). Failures come back as data
  * (kind and message) because an AppError does not survive the structured
  * clone between threads; the frame's bytes are transferred, not copied.
  */
 import { threadId } from 'node:worker_threads';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
-import { asAppError, type ErrorKind } from '../errors.js';
-import { decodeFrameInThread } from './decodeFrame.js';
+import { AppError, asAppError, type ErrorKind } from '../errors.js';
+import type { StoredInstance } from '../store/types.js';
+import { decodeFrameInThread, isNative, nativeFrame } from './decodeFrame.js';
+import { openPixelSource } from './pixelSource.js';
 import { renderFrame, type PaletteLut, type RenderingAttributes, type RenderParams } from './render.js';
 import type { DecodedFrame, FrameInfo } from './types.js';
 
@@ -19,25 +22,52 @@ export interface DecodeTask {
   info: FrameInfo;
 }
 
-/** Decode (native or compressed) and render one frame: only the small encoded image comes back. */
-export interface RenderTask {
-  task: 'render';
-  stored: Uint8Array;
-  info: FrameInfo;
+/**
+ * Read (from the stored file), decode and render one frame of an instance: the
+ * frame's bytes never cross between threads, only the encoded image comes back.
+ */
+export interface RenderStoredTask {
+  task: 'render-stored';
+  instance: StoredInstance;
+  frame: number;
+  eightBitAsOW: boolean;
   attributes: RenderingAttributes;
   params: RenderParams;
 }
 
-export type PixelTask = DecodeTask | RenderTask;
+/** Read (from the stored file) and decode one frame: the compressed bytes never cross between threads. */
+export interface DecodeStoredTask {
+  task: 'decode-stored';
+  instance: StoredInstance;
+  frame: number;
+}
 
-export type RenderTaskResult = { ok: true; image: Uint8Array } | { ok: false; kind: ErrorKind; message: string };
+export type PixelTask = DecodeTask | DecodeStoredTask | RenderStoredTask;
+
+export type RenderStoredResult = { ok: true; image: Uint8Array } | StoredTaskFailure;
+
+/**
+ * A failure reading the frame (stage 'read': missing file, frame beyond the
+ * data), decoding or rendering it (`appError` false for a codec's or sharp's
+ * own exception), so that the caller words it as it would in its own thread.
+ */
+export interface StoredTaskFailure {
+  ok: false;
+  stage: 'read' | 'render' | 'decode';
+  appError: boolean;
+  kind: ErrorKind;
+  message: string;
+}
+
+export type DecodeStoredResult = { ok: true; frame: Omit<DecodedFrame, 'bytes'> & { bytes: Uint8Array } } | StoredTaskFailure;
 
 export type PixelTaskResult =
   | { ok: true; frame: Omit<DecodedFrame, 'bytes'> & { bytes: Uint8Array }; threadId: number }
   | { ok: false; kind: ErrorKind; message: string; threadId: number };
 
 export default async function runPixelTask(task: PixelTask): Promise<unknown> {
-  if (task.task === 'render') return runRender(task);
+  if (task.task === 'render-stored') return runRenderStored(task);
+  if (task.task === 'decode-stored') return runDecodeStored(task);
   try {
     if (task.task !== 'decode') throw new Error(`unknown pixel task ${JSON.stringify((task as { task: unknown }).task)}`);
     const stored = Buffer.from(task.stored.buffer, task.stored.byteOffset, task.stored.byteLength);
@@ -52,17 +82,53 @@ export default async function runPixelTask(task: PixelTask): Promise<unknown> {
   }
 }
 
-async function runRender(task: RenderTask): Promise<unknown> {
+function failure(stage: StoredTaskFailure['stage'], err: unknown): StoredTaskFailure {
+  const { kind, message } = asAppError(err);
+  return { ok: false, stage, appError: err instanceof AppError, kind, message };
+}
+
+/** Frame n of a stored instance, read here with blocking calls (this is a worker thread). */
+async function readStored(instance: StoredInstance, frame: number, eightBitAsOW: boolean): Promise<{ stored: Buffer; info: FrameInfo }> {
+  const source = await openPixelSource(instance, { eightBitAsOW, blocking: true });
   try {
-    const stored = Buffer.from(task.stored.buffer, task.stored.byteOffset, task.stored.byteLength);
-    const frame = await decodeFrameInThread(stored, task.info);
+    return { stored: await source.readStoredFrame(frame), info: source.info };
+  } finally {
+    await source.close();
+  }
+}
+
+async function runDecodeStored(task: DecodeStoredTask): Promise<unknown> {
+  let read: { stored: Buffer; info: FrameInfo };
+  try {
+    read = await readStored(task.instance, task.frame, false);
+  } catch (err) {
+    return failure('read', err);
+  }
+  try {
+    const frame = await decodeFrameInThread(read.stored, read.info);
+    const bytes = ownedBytes(frame.bytes);
+    const result: DecodeStoredResult = { ok: true, frame: { ...frame, bytes } };
+    return move({ [transferableSymbol]: bytes.buffer, [valueSymbol]: result } as unknown as Parameters<typeof move>[0]);
+  } catch (err) {
+    return failure('decode', err);
+  }
+}
+
+async function runRenderStored(task: RenderStoredTask): Promise<unknown> {
+  let stored: Buffer;
+  let info: FrameInfo;
+  try {
+    ({ stored, info } = await readStored(task.instance, task.frame, task.eightBitAsOW));
+  } catch (err) {
+    return failure('read', err);
+  }
+  try {
+    const frame = isNative(info.transferSyntaxUID) ? nativeFrame(stored, info) : await decodeFrameInThread(stored, info);
     const image = ownedBytes(await renderFrame(frame, withBuffers(task.attributes), task.params));
-    const result: RenderTaskResult = { ok: true, image };
+    const result: RenderStoredResult = { ok: true, image };
     return move({ [transferableSymbol]: image.buffer, [valueSymbol]: result } as unknown as Parameters<typeof move>[0]);
   } catch (err) {
-    const { kind, message } = asAppError(err);
-    const result: RenderTaskResult = { ok: false, kind, message };
-    return result;
+    return failure('render', err);
   }
 }
 

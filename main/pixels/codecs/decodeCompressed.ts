@@ -11,7 +11,6 @@ import { decodeJpeg, type CodecResult } from './jpeg.js';
 import { decodeJpeg2000 } from './jpeg2000.js';
 import { decodeJpegLs } from './jpegLs.js';
 import { decodeRle } from './rle.js';
-import { normaliseWords } from './samples.js';
 
 type Codec = (data: Buffer, info: FrameInfo) => Promise<CodecResult>;
 
@@ -26,7 +25,7 @@ const toRgb = (decode: (data: Buffer, info: FrameInfo) => Promise<Buffer>): Code
 });
 
 const CODECS: Record<string, Codec> = {
-  '1.2.840.10008.1.2.5': same((data, info) => normaliseWords(decodeRle(data, info), info)),
+  '1.2.840.10008.1.2.5': same(decodeRle),
   '1.2.840.10008.1.2.4.50': decodeJpeg,
   '1.2.840.10008.1.2.4.51': decodeJpeg,
   '1.2.840.10008.1.2.4.57': decodeJpeg,

@@ -89,6 +89,16 @@ describe('display pixels', () => {
     expect([...displayPixels(mono1, attrs, window).data]).toEqual([255, 127, 0]);
   });
 
+  it('maps every pixel of a 16-bit frame, four at a time and the rest one by one, as the VOI function gives it', () => {
+    // 7x9 = 63 pixels: 15 groups of four and 3 left over; 12 bits stored with junk above them.
+    const values = Array.from({ length: 63 }, (_, i) => (i * 71) % 4096);
+    const f = frame({ rows: 7, columns: 9, bitsStored: 12, highBit: 11, bytes: words(values.map((v, i) => v | ((i % 3) << 13))) });
+    const window = { center: 1000, width: 2000, function: 'linear' as const };
+    const voi = voiFunction(window);
+    const expected = values.map((v) => Math.min(255, Math.max(0, Math.round(voi(v - 1024)))));
+    expect([...displayPixels(f, { rescaleSlope: 1, rescaleIntercept: -1024 }, window).data]).toEqual(expected);
+  });
+
   it("uses the file's window when none is asked, else the min/max of the rescaled pixels", () => {
     const f = frame({ rows: 1, columns: 3, bytes: words([10, 20, 30]) });
     expect([...displayPixels(f, DEFAULT_RENDERING).data]).toEqual([0, 128, 255]);
