@@ -39,8 +39,12 @@ export async function decodeFrameInThread(stored: Buffer, info: FrameInfo): Prom
   checkShape(info);
   if (stored.length === 0) throw corrupt(info.transferSyntaxUID, 'the frame has no compressed bytes');
   const { bytes, photometricInterpretation } = await decodeCompressed(stored, info);
+  return { ...decodedShape(info), bytes, photometricInterpretation };
+}
+
+/** The attributes a decoded frame keeps from the stored one (samples always interleaved). */
+function decodedShape(info: FrameInfo): Omit<DecodedFrame, 'bytes'> {
   return {
-    bytes,
     rows: info.rows,
     columns: info.columns,
     samplesPerPixel: info.samplesPerPixel,
@@ -49,7 +53,7 @@ export async function decodeFrameInThread(stored: Buffer, info: FrameInfo): Prom
     highBit: info.highBit,
     pixelRepresentation: info.pixelRepresentation,
     planarConfiguration: 0,
-    photometricInterpretation,
+    photometricInterpretation: info.photometricInterpretation,
   };
 }
 
@@ -74,17 +78,7 @@ export function isNative(transferSyntaxUID: string): boolean {
 
 /** A native frame (already little endian) as a DecodedFrame: planar data interleaved, YBR_FULL_422 expanded. */
 export function nativeFrame(stored: Buffer, info: FrameInfo): DecodedFrame {
-  const base = {
-    rows: info.rows,
-    columns: info.columns,
-    samplesPerPixel: info.samplesPerPixel,
-    bitsAllocated: info.bitsAllocated,
-    bitsStored: info.bitsStored,
-    highBit: info.highBit,
-    pixelRepresentation: info.pixelRepresentation,
-    planarConfiguration: 0 as const,
-    photometricInterpretation: info.photometricInterpretation,
-  };
+  const base = decodedShape(info);
   if (info.samplesPerPixel === 1) return { ...base, bytes: stored };
   const bytesPerSample = info.bitsAllocated / 8;
   const pixels = info.rows * info.columns;

@@ -4,20 +4,21 @@
  * renderer (rendered/thumbnail), WADO-RS frames and transcoding all meet here.
  */
 
-/** The Image Pixel module attributes (PS3.3 C.7.6.3) of the stored instance, and its transfer syntax. */
-export interface FrameInfo {
+import type { PixelLayout } from '../dicom/types.js';
+
+/**
+ * The Image Pixel module attributes (PS3.3 C.7.6.3) decoding needs, as the
+ * store's PixelLayout holds them: planarConfiguration as stored (0 interleaved
+ * R1G1B1R2…, 1 planar R…G…B…), pixelRepresentation 0 unsigned / 1 two's complement.
+ */
+export type ImagePixelAttributes = Pick<
+  PixelLayout,
+  'rows' | 'columns' | 'samplesPerPixel' | 'bitsAllocated' | 'bitsStored' | 'highBit' | 'pixelRepresentation' | 'planarConfiguration' | 'photometricInterpretation'
+>;
+
+/** A stored frame's attributes and its transfer syntax. */
+export interface FrameInfo extends ImagePixelAttributes {
   transferSyntaxUID: string;
-  rows: number;
-  columns: number;
-  samplesPerPixel: number;
-  bitsAllocated: number;
-  bitsStored: number;
-  highBit: number;
-  /** 0 unsigned, 1 two's complement. */
-  pixelRepresentation: number;
-  /** As stored: 0 interleaved (R1G1B1R2…), 1 planar (R…G…B…). */
-  planarConfiguration: number;
-  photometricInterpretation: string;
 }
 
 /**
@@ -36,15 +37,7 @@ export interface FrameInfo {
  *    stored (a reader should still mask / sign-extend from BitsStored: it is
  *    a no-op on decoded frames).
  */
-export interface DecodedFrame {
+export interface DecodedFrame extends Omit<ImagePixelAttributes, 'planarConfiguration'> {
   bytes: Buffer;
-  rows: number;
-  columns: number;
-  samplesPerPixel: number;
-  bitsAllocated: number;
-  bitsStored: number;
-  highBit: number;
-  pixelRepresentation: number;
   planarConfiguration: 0;
-  photometricInterpretation: string;
 }
