@@ -6,7 +6,7 @@ import { importPaths } from '../../../main/store/importPaths.js';
 import type { ImportProgress, ImportReport, Store } from '../../../main/store/types.js';
 import { havePydicomSamples, sample } from '../../support/samples.js';
 import { synthStudy } from '../../support/synth.js';
-import { makeZip } from './makeZip.js';
+import { makeZip } from '../../support/makeZip.js';
 import { tempStore, type TempStore } from './tempStore.js';
 
 let t: TempStore;
