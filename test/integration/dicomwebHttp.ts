@@ -183,3 +183,19 @@ print((v if isinstance(v, bytes) else b'').hex())
 `;
   return execFileSync('/usr/bin/python3', ['-c', script, path, tag], { maxBuffer: 64 * 1024 * 1024 }).toString().trim();
 }
+
+/**
+ * The parts of a multipart answer read until it ends or breaks: the bodies
+ * received whole, and the error when the body stops before its closing
+ * delimiter (how our server ends an answer whose later part failed).
+ */
+export async function readPartsUntilFailure(response: Response): Promise<{ parts: Buffer[]; failure?: Error }> {
+  const boundary = parseMediaType(response.headers.get('content-type')!).params.boundary!;
+  const parts: Buffer[] = [];
+  try {
+    for await (const part of readMultipart(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), boundary)) parts.push(part.body);
+  } catch (err) {
+    return { parts, failure: err as Error };
+  }
+  return { parts };
+}

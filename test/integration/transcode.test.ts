@@ -11,15 +11,12 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseMediaType } from '../../main/dicomweb/mediaType.js';
-import { readMultipart } from '../../main/dicomweb/multipart.js';
 import { startTestEngine, type TestEngine } from '../support/engine.js';
 import { haveOrthanc, ORTHANC_PACKAGES, startOrthanc, type RunningOrthanc } from '../support/orthanc.js';
 import { peerAvailable } from '../support/peers.js';
 import { havePydicomSamples, sample } from '../support/samples.js';
-import { getMultipart, pydicomUids, stow } from './dicomwebHttp.js';
+import { getMultipart, readPartsUntilFailure, pydicomUids, stow } from './dicomwebHttp.js';
 import { haveReferenceDecoders, maxSampleDifference, referenceDecoderFor, referencePixels, writeCraftedInstances, type CraftedInstances } from './pixelReference.js';
 
 const EXPLICIT_LE = '1.2.840.10008.1.2.1';
@@ -251,14 +248,7 @@ describe.skipIf(!ready)('transcoding to Explicit VR Little Endian', () => {
       const u = uids[crafted.rleGood]!;
       const response = await fetch(`${engine.dicomWebUrl}/studies/${u.studyInstanceUID}/series/${u.seriesInstanceUID}`, { headers: { Accept: AS_EXPLICIT_LE } });
       expect(response.status).toBe(200);
-      const boundary = parseMediaType(response.headers.get('content-type')!).params.boundary!;
-      const parts: Buffer[] = [];
-      let failure: Error | undefined;
-      try {
-        for await (const part of readMultipart(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), boundary)) parts.push(part.body);
-      } catch (err) {
-        failure = err as Error;
-      }
+      const { parts, failure } = await readPartsUntilFailure(response);
       expect(failure?.message).toMatch(/before the closing delimiter/);
       expect(parts).toHaveLength(1);
       await checkTranscoded(crafted.rleGood, parts[0]!, 'before-corrupt');

@@ -13,13 +13,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseMediaType } from '../../main/dicomweb/mediaType.js';
-import { readMultipart } from '../../main/dicomweb/multipart.js';
 import { startTestEngine, type TestEngine } from '../support/engine.js';
 import { havePydicomSamples, sample } from '../support/samples.js';
-import { getMultipart, pydicomFrames, pydicomUids, stow } from './dicomwebHttp.js';
+import { getMultipart, readPartsUntilFailure, pydicomFrames, pydicomUids, stow } from './dicomwebHttp.js';
 import { haveReferenceDecoders, maxSampleDifference, referenceDecoderFor, referencePixels, writeCraftedInstances, type CraftedInstances } from './pixelReference.js';
 
 const EXPLICIT_LE = '1.2.840.10008.1.2.1';
@@ -167,14 +164,7 @@ describe.skipIf(!ready)('WADO-RS decoded frames of compressed instances', () => 
       await withStored(crafted.rleBadFrame2, async (url) => {
         const response = await fetch(`${url}/frames/1,2`, { headers: { Accept: DECODED } });
         expect(response.status).toBe(200);
-        const boundary = parseMediaType(response.headers.get('content-type')!).params.boundary!;
-        const parts: Buffer[] = [];
-        let failure: Error | undefined;
-        try {
-          for await (const part of readMultipart(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), boundary)) parts.push(part.body);
-        } catch (err) {
-          failure = err as Error;
-        }
+        const { parts, failure } = await readPartsUntilFailure(response);
         expect(failure?.message).toMatch(/before the closing delimiter/);
         expect(parts).toHaveLength(1);
         expect((await fetch(`${engine.url}/system`)).status).toBe(200);
