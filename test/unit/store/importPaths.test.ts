@@ -6,6 +6,7 @@ import type { ImportProgress } from '../../../main/store/types.js';
 import { sample } from '../../support/samples.js';
 import { synthStudy } from '../../support/synth.js';
 import { tempStore, type TempStore } from './tempStore.js';
+import { importCancelledAfterFirst } from '../../support/cancelledImport.js';
 
 let t: TempStore;
 let source: string;
@@ -75,18 +76,7 @@ describe('importPaths', () => {
 
   test('an aborted import rejects as cancelled with what was done so far, and keeps what it stored', async () => {
     makeTree();
-    const controller = new AbortController();
-    const error = await t.store
-      .importPaths([source], {
-        signal: controller.signal,
-        onProgress: (p) => {
-          if (p.stored > 0) controller.abort();
-        },
-      })
-      .then(
-        () => undefined,
-        (e: unknown) => e,
-      );
+    const error = await importCancelledAfterFirst(t.store, [source]);
     expect(error).toBeInstanceOf(AppError);
     expect((error as AppError).kind).toBe('cancelled');
     const report = (error as AppError).details!.report as { stored: number; filesSeen: number };

@@ -8,6 +8,7 @@ import { havePydicomSamples, sample } from '../../support/samples.js';
 import { synthStudy } from '../../support/synth.js';
 import { makeZip } from '../../support/makeZip.js';
 import { tempStore, type TempStore } from './tempStore.js';
+import { importCancelledAfterFirst } from '../../support/cancelledImport.js';
 
 let t: TempStore;
 beforeEach(() => {
@@ -198,18 +199,7 @@ describe.skipIf(!havePydicomSamples)('ZIP import', () => {
     const uids = makeZip(zip, entries);
     for (const [name, uid] of Object.entries(uids)) bySop.set(uid, files[Number(name.slice(name.indexOf('IM') + 2))]!);
 
-    const controller = new AbortController();
-    const error = await t.store
-      .importPaths([zip], {
-        signal: controller.signal,
-        onProgress: (p) => {
-          if (p.stored > 0) controller.abort();
-        },
-      })
-      .then(
-        () => undefined,
-        (e: unknown) => e,
-      );
+    const error = await importCancelledAfterFirst(t.store, [zip]);
     expect(error).toBeInstanceOf(AppError);
     expect((error as AppError).kind).toBe('cancelled');
     const report = (error as AppError).details!.report as ImportReport;
