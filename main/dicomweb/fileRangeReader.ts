@@ -30,9 +30,14 @@ export interface RangeFailure {
   reason: string;
 }
 
-/** Ranges to read into one block of shared memory. */
+/**
+ * Ranges to read into one block of memory: shared memory (reused by the caller, who
+ * keeps a view on it), or an ArrayBuffer that is moved to the reader thread and
+ * back (the caller's is detached; the block's bytes come back in `done`), for
+ * bytes that must outlive the block without a copy.
+ */
 export interface RangeBlock {
-  memory: SharedArrayBuffer;
+  memory: SharedArrayBuffer | ArrayBuffer;
   ranges: readonly FileRange[];
 }
 
@@ -63,12 +68,20 @@ function readBlock(memory, ranges) {
   return undefined;
 }
 parentPort.on('message', ({ id, blocks }) => {
-  for (let k = 0; k < blocks.length; k++) parentPort.postMessage({ id, block: k, failure: readBlock(blocks[k].memory, blocks[k].ranges) });
+  for (let k = 0; k < blocks.length; k++) {
+    const memory = blocks[k].memory;
+    const failure = readBlock(memory, blocks[k].ranges);
+    if (memory instanceof SharedArrayBuffer) parentPort.postMessage({ id, block: k, failure });
+    else parentPort.postMessage({ id, block: k, failure, memory }, [memory]);
+  }
 });
 `;
 
-/** Called once per block of a batch, in order: null when all its ranges were read. */
-type BlockDone = (block: number, failure: RangeFailure | null) => void;
+/**
+ * Called once per block of a batch, in order: null when all its ranges were read.
+ * `moved` is the block's ArrayBuffer back from the reader thread (undefined for shared memory).
+ */
+type BlockDone = (block: number, failure: RangeFailure | null, moved?: ArrayBuffer) => void;
 
 interface ReaderThread {
   worker: Worker;
@@ -82,11 +95,11 @@ let nextId = 0;
 function startReader(): ReaderThread {
   const worker = new Worker(WORKER_SCRIPT, { eval: true, name: 'file-range-reader' });
   const thread: ReaderThread = { worker, pending: new Map() };
-  worker.on('message', ({ id, block, failure }: { id: number; block: number; failure?: RangeFailure }) => {
+  worker.on('message', ({ id, block, failure, memory }: { id: number; block: number; failure?: RangeFailure; memory?: ArrayBuffer }) => {
     const batch = thread.pending.get(id);
     if (!batch) return;
     if (--batch.left === 0) thread.pending.delete(id);
-    batch.done(block, failure ?? null);
+    batch.done(block, failure ?? null, memory);
   });
   // A dead thread fails its own batches only; the next batch starts a new thread.
   const fail = (reason: string) => {
@@ -103,7 +116,7 @@ function startReader(): ReaderThread {
 }
 
 /**
- * Reads the ranges of each block into its memory (a SharedArrayBuffer), block
+ * Reads the ranges of each block into its memory, block
  * after block; calls `done(k, null)` when block k is read, or `done(k, failure)`
  * at the first range of block k that cannot be (missing file, file shorter
  * than the range…). If the thread dies, `done(-1, failure)` once for the
@@ -114,12 +127,17 @@ export function readFileRanges(blocks: readonly RangeBlock[], done: BlockDone): 
   reader ??= startReader();
   const id = nextId++;
   reader.pending.set(id, { done, left: blocks.length });
-  reader.worker.postMessage({
-    id,
-    blocks: blocks.map(({ memory, ranges }) => {
-      const flat: Array<string | number> = [];
-      for (const r of ranges) flat.push(r.path, r.at, r.length, r.position);
-      return { memory, ranges: flat };
-    }),
-  });
+  const moved: ArrayBuffer[] = [];
+  reader.worker.postMessage(
+    {
+      id,
+      blocks: blocks.map(({ memory, ranges }) => {
+        const flat: Array<string | number> = [];
+        for (const r of ranges) flat.push(r.path, r.at, r.length, r.position);
+        if (!(memory instanceof SharedArrayBuffer)) moved.push(memory);
+        return { memory, ranges: flat };
+      }),
+    },
+    moved,
+  );
 }

@@ -22,6 +22,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
+import type { Socket } from 'node:net';
 import { PassThrough, Readable } from 'node:stream';
 import { STATUS_CODES } from 'node:http';
 import got, { type Got, type RequestError } from 'got';
@@ -47,6 +48,44 @@ export interface ClosableRemoteClient extends RemoteClient {
 }
 
 const USER_AGENT = 'DICOMweb-Workstation';
+
+/**
+ * Orthanc (civetweb) answers `Keep-Alive: timeout=1`. Node's agent keeps an idle
+ * socket only until one second before the server's announced timeout, so with
+ * timeout=1 it never reuses one: every request to an Orthanc opened a new
+ * connection (and a new TLS handshake over https). For such a short hint these
+ * agents keep the socket idle for half the announced time instead, still well
+ * before the server closes it. The hint is read from the response the agent has
+ * just finished (`_httpMessage.res`), as Node's own keepSocketAlive does: no
+ * public API exposes it.
+ */
+function shortHintMs(socket: Socket): number | undefined {
+  const res = (socket as unknown as { _httpMessage?: { res?: http.IncomingMessage } })._httpMessage?.res;
+  const hint = res?.headers['keep-alive'];
+  const seconds = typeof hint === 'string' ? Number(/^timeout=(\d+)/.exec(hint)?.[1]) : NaN;
+  return seconds > 0 && seconds <= 1 ? seconds * 500 : undefined;
+}
+
+function keepShortHinted(agent: http.Agent, socket: Socket, keepAliveMsecs: number): boolean {
+  const ms = shortHintMs(socket);
+  if (ms === undefined) return (http.Agent.prototype.keepSocketAlive as unknown as (this: http.Agent, s: Socket) => boolean).call(agent, socket);
+  socket.setKeepAlive(true, keepAliveMsecs);
+  socket.unref();
+  socket.setTimeout(ms);
+  return true;
+}
+
+class ShortHintHttpAgent extends http.Agent {
+  override keepSocketAlive(socket: Socket): void {
+    return keepShortHinted(this, socket, 1000) as unknown as void; // @types/node says void; Node reads the boolean
+  }
+}
+
+class ShortHintHttpsAgent extends https.Agent {
+  override keepSocketAlive(socket: Socket): void {
+    return keepShortHinted(this, socket, 1000) as unknown as void;
+  }
+}
 
 /** The URL without user:password@ (for messages). */
 export function redactUrl(url: string): string {
@@ -116,8 +155,8 @@ export function createRemoteClient(name: string, server: RemoteServerConfig, glo
   const agentOptions = { keepAlive: true, maxSockets: 32, maxFreeSockets: 8 };
   const proxy = globals.HttpProxy ? proxyUrl(globals.HttpProxy) : undefined;
   const agents = {
-    http: proxy ? new HttpProxyAgent({ ...agentOptions, proxy }) : new http.Agent(agentOptions),
-    https: proxy ? new HttpsProxyAgent({ ...agentOptions, proxy }) : new https.Agent(agentOptions),
+    http: proxy ? new HttpProxyAgent({ ...agentOptions, proxy }) : new ShortHintHttpAgent(agentOptions),
+    https: proxy ? new HttpsProxyAgent({ ...agentOptions, proxy }) : new ShortHintHttpsAgent(agentOptions),
   };
 
   const seconds = timeoutOf(server, globals);

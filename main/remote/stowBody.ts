@@ -74,26 +74,6 @@ interface Group {
   read: Promise<Buffer | RangeFailure>;
 }
 
-/**
- * Shared blocks the reader thread reads into, reused from body to body: a
- * SharedArrayBuffer dropped after one use is only freed once both threads
- * have collected it, which the reader thread, allocating almost nothing, may
- * not do for a long time (a 1 GB stow then held ~800 MB).
- */
-const BLOCK_BYTES = GROUP_BYTES + HEAD_ROOM;
-const idleBlocks: SharedArrayBuffer[] = [];
-/** Blocks kept idle at most (two per body in flight: the one read, the one ahead). */
-const MAX_IDLE_BLOCKS = 8;
-
-function takeBlock(length: number): SharedArrayBuffer {
-  if (length > BLOCK_BYTES) return new SharedArrayBuffer(length); // a part head longer than HEAD_ROOM: never seen, but possible
-  return idleBlocks.pop() ?? new SharedArrayBuffer(BLOCK_BYTES);
-}
-
-function giveBlock(memory: SharedArrayBuffer): void {
-  if (memory.byteLength === BLOCK_BYTES && idleBlocks.length < MAX_IDLE_BLOCKS) idleBlocks.push(memory);
-}
-
 /** A Readable of the whole body; reads files only as the consumer pulls (backpressure). */
 export function stowBody(instances: StowInstance[], options: StowBodyOptions): Readable {
   const { boundary, signal, onBytes, onInstance, failure, what } = options;
@@ -116,21 +96,24 @@ export function stowBody(instances: StowInstance[], options: StowBodyOptions): R
       heads.push(head);
       length += head.length + instance.size;
     }
-    const memory = takeBlock(length);
-    const shared = Buffer.from(memory, 0, length);
+    // The block moves to the reader thread and back (no copy, no shared memory to recycle):
+    // its bytes are then the body's chunk, freed with it.
+    // allocUnsafeSlow: not zero-filled (every byte is written below or by the reader) and not
+    // from Node's pool, so its ArrayBuffer is the block's alone and may be moved.
+    const block = Buffer.allocUnsafeSlow(length);
+    const memory = block.buffer as ArrayBuffer;
     const ranges: FileRange[] = [];
     let at = 0;
     members.forEach((instance, k) => {
-      at += shared.write(heads[k]!, at, 'latin1');
+      at += block.write(heads[k]!, at, 'latin1');
       ranges.push({ path: instance.path, at, length: instance.size, position: 0 });
       at += instance.size;
     });
     const read = new Promise<Buffer | RangeFailure>((resolve) =>
-      readFileRanges([{ memory, ranges }], (_block, failed) => {
-        // Copied out, so that the shared block serves the next group at once.
-        const out = failed ?? Buffer.from(shared);
-        giveBlock(memory);
-        resolve(out);
+      readFileRanges([{ memory, ranges }], (_block, failed, moved) => {
+        if (failed) resolve(failed);
+        else if (moved) resolve(Buffer.from(moved));
+        else resolve({ index: -1, reason: 'the file reader thread gave no memory back' });
       }),
     );
     return { instances: members, read };

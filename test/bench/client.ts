@@ -21,6 +21,7 @@
  * --parts=retrieve,stow,big: which parts to run (default all three). Without
  *   "retrieve", the instances are stored into both clients directly.
  * --big-instances=N: size of the study of (c) (default 2000 of 512x512).
+ * --cpu-prof: our process runs under `node --cpu-prof` (profiles in .tmp/bench-profiles/).
  * Every answer is checked (stored counts on each side), and a watchdog stops
  * the run after 30 minutes.
  */
@@ -34,6 +35,7 @@ import { agent, cpuSeconds, expectOk, getJson, machineLine, median, now, peakRss
 
 const quick = process.argv.includes('--quick');
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const CPU_PROFILE_DIR = process.argv.includes('--cpu-prof') ? join(process.cwd(), '.tmp', 'bench-profiles') : undefined;
 const ROUNDS = Number(arg('rounds') ?? (quick ? 1 : 3));
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1 || ROUNDS > 10) throw new Error(`--rounds must be an integer from 1 to 10, got ${ROUNDS}`);
 const PARTS = new Set((arg('parts') ?? 'retrieve,stow,big').split(','));
@@ -155,6 +157,7 @@ async function round(source: RunningOrthanc, data: StudyData, dirs: string[], op
   const targetTheirs = keep(await startOrthanc());
   const ours: OurServer = keep(
     await startOurs(dir, {
+      cpuProfileDir: CPU_PROFILE_DIR,
       config: {
         DicomWeb: {
           Servers: {
