@@ -3,7 +3,11 @@
  * plugin's DicomWeb.StowMaxInstances and DicomWeb.StowMaxSize, in MB; 0 = no
  * limit, both 0 = one request). A request holds as many instances as fit
  * under both limits; an instance bigger than StowMaxSize goes alone. With
- * ChunkedTransfers the whole call is one streamed request (no split).
+ * ChunkedTransfers the limits do not apply (as in Orthanc): each request is
+ * streamed without a declared length, and a large call is cut into a few
+ * requests of similar size sent side by side (planChunkedRequests), because a
+ * server stores the instances of one request one after the other — one request
+ * of 1,000 instances kept an Orthanc on one core.
  */
 import { stowEndCost, stowPartCost } from './stowBody.js';
 import type { StowInstance } from './stowResources.js';
@@ -40,4 +44,32 @@ export function planStowRequests(instances: StowInstance[], limits: StowLimits, 
   }
   if (batch.length > 0) batches.push(batch);
   return batches;
+}
+
+/** Bytes below which a chunked call is not worth a second request. */
+export const CHUNKED_REQUEST_MIN_BYTES = 4 * 1024 * 1024;
+
+/**
+ * ChunkedTransfers: up to `lanes` consecutive slices of similar byte size, each at
+ * least CHUNKED_REQUEST_MIN_BYTES (so a small call stays one request); order kept.
+ */
+export function planChunkedRequests(instances: StowInstance[], lanes: number, boundary: string): StowInstance[][] {
+  if (instances.length === 0) return [];
+  const costs = instances.map((i) => stowPartCost(i, boundary));
+  const total = costs.reduce((a, b) => a + b, 0);
+  const count = Math.max(1, Math.min(lanes, instances.length, Math.floor(total / CHUNKED_REQUEST_MIN_BYTES)));
+  const out: StowInstance[][] = [];
+  let slice: StowInstance[] = [];
+  let sent = 0;
+  instances.forEach((instance, k) => {
+    slice.push(instance);
+    sent += costs[k]!;
+    // Close a slice once the bytes so far reach its share of the total.
+    if (out.length < count - 1 && sent >= (total * (out.length + 1)) / count) {
+      out.push(slice);
+      slice = [];
+    }
+  });
+  if (slice.length > 0) out.push(slice);
+  return out;
 }

@@ -3,8 +3,9 @@
  * instances to a remote DICOMweb server with STOW-RS (PS3.18 10.5, POST
  * {Url}/studies, multipart/related; type="application/dicom", Accept
  * application/dicom+json), one request per batch (stowBatches.ts; up to
- * STOW_PARALLEL_REQUESTS in flight, as the remote ingests them in parallel) or
- * one chunked request, each body streamed from disk (stowBody.ts), and reports
+ * STOW_PARALLEL_REQUESTS in flight, as the remote ingests them in parallel) or,
+ * with ChunkedTransfers, a few chunked requests side by side (one for a small
+ * call), each body streamed from disk (stowBody.ts), and reports
  * per instance what the remote stored and refused (stowAnswer.ts).
  *
  * Progress counts instances and body bytes against totals known before the
@@ -17,7 +18,7 @@ import { newBoundary } from '../dicomweb/multipart.js';
 import type { JobContext, JobWork } from '../jobs/types.js';
 import { rephrase, remoteStatusError } from './httpClient.js';
 import type { RemoteClient } from './types.js';
-import { planStowRequests, type StowLimits } from './stowBatches.js';
+import { planChunkedRequests, planStowRequests, type StowLimits } from './stowBatches.js';
 import { stowBody, stowBodyLength, STOW_PART_TYPE } from './stowBody.js';
 import { parseStowDataset, readStowAnswer, STOW_ANSWER_STATUSES, type StowInstanceReport } from './stowAnswer.js';
 import type { StowInstance } from './stowResources.js';
@@ -32,7 +33,7 @@ export interface StowJobParams {
   instances: StowInstance[];
   /** Extra request headers from the call (HttpHeaders). */
   httpHeaders: Record<string, string>;
-  /** One chunked request instead of batches (the server's ChunkedTransfers). */
+  /** Chunked requests, not cut by the limits (the server's ChunkedTransfers): one, or a few side by side for a large call. */
   chunked: boolean;
   limits: StowLimits;
   /** Requests in flight at once (batches only); default STOW_PARALLEL_REQUESTS. */
@@ -73,7 +74,7 @@ export function stowWork(params: StowJobParams): JobWork<StowResult> {
   const parallel = Math.max(1, params.parallel ?? STOW_PARALLEL_REQUESTS);
   const what = `stow to '${server}'`;
   const boundary = newBoundary();
-  const batches = params.chunked ? (instances.length > 0 ? [instances] : []) : planStowRequests(instances, limits, boundary);
+  const batches = params.chunked ? planChunkedRequests(instances, parallel, boundary) : planStowRequests(instances, limits, boundary);
   const lengths = batches.map((b) => stowBodyLength(b, boundary));
   const bytesTotal = lengths.reduce((a, b) => a + b, 0);
   /** Answers kept across attempts: batch index → outcome. */

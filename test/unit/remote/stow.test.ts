@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../../main/errors.js';
 import { readMultipart } from '../../../main/dicomweb/multipart.js';
-import { planStowRequests, stowLimits } from '../../../main/remote/stowBatches.js';
+import { CHUNKED_REQUEST_MIN_BYTES, planChunkedRequests, planStowRequests, stowLimits } from '../../../main/remote/stowBatches.js';
 import { stowBody, stowBodyLength } from '../../../main/remote/stowBody.js';
 import { describeReason, parseStowDataset, readStowAnswer } from '../../../main/remote/stowAnswer.js';
 import { parseStowRequest } from '../../../main/remote/stowRequest.js';
@@ -21,6 +21,7 @@ import { tempStore, type TempStore } from '../store/tempStore.js';
 let t: TempStore;
 let outcomes: Extract<StoreOutcome, { ok: true }>[];
 const BOUNDARY = 'test-boundary-0123456789abcdef';
+const fake = (sizes: number[]): StowInstance[] => sizes.map((size, i) => ({ id: `i${i}`, sopInstanceUID: `1.${i}`, sopClassUID: '1.2', path: '/nowhere', size }));
 
 beforeAll(async () => {
   t = tempStore('stow-test-');
@@ -63,8 +64,6 @@ describe('resolving resources to instances', () => {
 });
 
 describe('splitting into requests', () => {
-  const fake = (sizes: number[]): StowInstance[] => sizes.map((size, i) => ({ id: `i${i}`, sopInstanceUID: `1.${i}`, sopClassUID: '1.2', path: '/nowhere', size }));
-
   it('cuts 10 instances into 4 requests of at most 3', () => {
     const batches = planStowRequests(fake(Array(10).fill(1000)), stowLimits(3, 0), BOUNDARY);
     expect(batches.map((b) => b.length)).toEqual([3, 3, 3, 1]);
@@ -81,6 +80,33 @@ describe('splitting into requests', () => {
   it('sends one request when both limits are 0, and none for no instance', () => {
     expect(planStowRequests(fake(Array(25).fill(5 * 1024 * 1024)), stowLimits(0, 0), BOUNDARY)).toHaveLength(1);
     expect(planStowRequests([], stowLimits(10, 10), BOUNDARY)).toEqual([]);
+  });
+});
+
+describe('cutting a chunked call (ChunkedTransfers)', () => {
+  const ids = (batches: StowInstance[][]) => batches.map((b) => b.map((i) => i.id));
+
+  it('keeps a small call in one request', () => {
+    const small = fake(Array(50).fill(40_000)); // 2 MB
+    expect(ids(planChunkedRequests(small, 4, BOUNDARY))).toEqual([small.map((i) => i.id)]);
+    expect(planChunkedRequests([], 4, BOUNDARY)).toEqual([]);
+  });
+
+  it('cuts a large call into consecutive requests of similar size, at most one per lane, none under the minimum', () => {
+    const many = fake(Array(1000).fill(40_000)); // 40 MB: four lanes of ~10 MB
+    const four = planChunkedRequests(many, 4, BOUNDARY);
+    expect(four.map((b) => b.length)).toEqual([250, 250, 250, 250]);
+    expect(four.flat().map((i) => i.id)).toEqual(many.map((i) => i.id)); // order kept, nothing twice
+    const two = planChunkedRequests(fake(Array(100).fill(100_000)), 4, BOUNDARY); // 10 MB: two lanes of 5 MB
+    expect(two).toHaveLength(Math.floor((100 * 100_000) / CHUNKED_REQUEST_MIN_BYTES));
+    expect(planChunkedRequests(many, 1, BOUNDARY)).toHaveLength(1);
+  });
+
+  it('never leaves a request empty, even with uneven instances', () => {
+    const uneven = fake([30 * 1024 * 1024, 1000, 1000, 1000]);
+    const batches = planChunkedRequests(uneven, 4, BOUNDARY);
+    expect(batches.every((b) => b.length > 0)).toBe(true);
+    expect(batches.flat()).toHaveLength(4);
   });
 });
 
