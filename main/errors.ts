@@ -15,6 +15,7 @@ export type ErrorKind =
   | 'unauthorized' // missing or wrong credentials
   | 'config' // invalid configuration file
   | 'store-corrupt' // index and files disagree
+  | 'store-in-use' // another process has the store open
   | 'remote-unreachable' // remote DICOMweb server could not be reached
   | 'remote-status' // remote answered with an HTTP error status
   | 'cancelled'
@@ -31,6 +32,7 @@ export const httpStatusOfKind: Record<ErrorKind, number> = {
   unauthorized: 401,
   config: 500,
   'store-corrupt': 500,
+  'store-in-use': 503,
   'remote-unreachable': 502,
   'remote-status': 502,
   cancelled: 499,

@@ -28,6 +28,7 @@ export const orthancErrorCodeOfKind: Record<ErrorKind, number> = {
   unauthorized: 29, // Unauthorized
   config: 5, // BadParameterType
   'store-corrupt': 20, // CorruptedFile
+  'store-in-use': 11, // Database
   'remote-unreachable': 9, // NetworkProtocol
   'remote-status': 9, // NetworkProtocol
   cancelled: 37, // CanceledJob

@@ -3,7 +3,7 @@
  * and an SQLite index (index.sqlite in IndexDirectory, default the storage
  * directory). Opening recovers from an interrupted ingest or delete
  * (recovery.ts). Composition only: each job lives in its own module.
- * One process at a time may open a store.
+ * One process at a time may open a store (storeLock.ts).
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -16,6 +16,7 @@ import { OrthancResources } from './orthancResources.js';
 import { recover } from './recovery.js';
 import { openIndex } from './schema.js';
 import { SearchIndex } from './searchIndex.js';
+import { lockStore } from './storeLock.js';
 import type { Store } from './types.js';
 import './searchTypes.js';
 
@@ -35,9 +36,21 @@ export function openStore(options: OpenStoreOptions): Store {
   mkdirSync(storageDirectory, { recursive: true });
   mkdirSync(indexDirectory, { recursive: true });
 
-  const db = openIndex(join(indexDirectory, INDEX_FILE_NAME), options.nativeBinding);
+  const lock = lockStore(indexDirectory);
+  let db: ReturnType<typeof openIndex>;
   const storage = new StorageArea(storageDirectory);
-  recover(db, storage);
+  try {
+    db = openIndex(join(indexDirectory, INDEX_FILE_NAME), options.nativeBinding);
+    try {
+      recover(db, storage);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
 
   const writer = new IndexWriter(db);
   const instances = new InstanceQueries(db, storageDirectory);
@@ -59,6 +72,7 @@ export function openStore(options: OpenStoreOptions): Store {
     search: (query) => searchIndex.search(query),
     close: () => {
       if (db.open) db.close();
+      lock.release();
     },
   };
   return store;
