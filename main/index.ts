@@ -39,8 +39,20 @@ function loadConfig() {
 }
 
 let engine: Engine | undefined;
+let window: BrowserWindow | undefined;
 
 async function main(): Promise<void> {
+  // A second launch brings the running window forward instead of opening the
+  // same store again (which the store's lock would refuse).
+  if (!app.requestSingleInstanceLock()) {
+    app.quit();
+    return;
+  }
+  app.on('second-instance', () => {
+    if (!window) return;
+    if (window.isMinimized()) window.restore();
+    window.focus();
+  });
   await app.whenReady();
   let started: Engine;
   try {
@@ -58,12 +70,13 @@ async function main(): Promise<void> {
   }
   engine = started;
   registerIpc(ipcMain, started);
-  const window = new BrowserWindow({
+  window = new BrowserWindow({
     width: 1280,
     height: 860,
     title: 'DICOMweb Workstation',
     webPreferences: { preload: join(here, '..', 'preload', 'index.cjs'), contextIsolation: true, sandbox: true },
   });
+  window.on('closed', () => (window = undefined));
   await window.loadFile(join(projectRoot, 'renderer', 'index.html'));
 }
 
