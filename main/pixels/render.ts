@@ -3,10 +3,13 @@
  * 9.1.2): a DecodedFrame to 8-bit display pixels, then an image/jpeg or
  * image/png. The grayscale pipeline of PS3.3 C.11 (and PS3.4 N.2.1):
  *   stored value (sign and High Bit handled, PS3.3 C.7.6.3.1)
- *   → Modality LUT: Rescale Slope/Intercept (PS3.3 C.11.1)
+ *   → Modality LUT: the Modality LUT Sequence's table if there is one, else
+ *     Rescale Slope/Intercept (PS3.3 C.11.1)
  *   → VOI LUT: window center/width with function LINEAR, LINEAR_EXACT or
  *     SIGMOID (PS3.3 C.11.2.1.2 and C.11.2.1.3), from the request, else the
- *     file's first window, else the min/max of the rescaled pixels
+ *     file's first window, else the file's first VOI LUT Sequence table
+ *     (C.11.2.1.1; a window is preferred when the file has both, as most
+ *     viewers do), else the min/max of the modality values
  *   → MONOCHROME1 inverted (PS3.3 C.7.6.3.1.2).
  * Colour: RGB passes through (scaled to 8 bits), YBR_FULL converted to RGB
  * (the inverse of the PS3.3 C.7.6.3.1.2 equations), PALETTE COLOR through its
@@ -39,12 +42,29 @@ export interface PaletteLut {
   data: Buffer;
 }
 
+/**
+ * A Modality or VOI LUT of a LUT Sequence item (PS3.3 C.11.1.1, C.11.2.1.1):
+ * input values below `firstMapped` take the first entry, above the last the last.
+ */
+export interface DataLut {
+  firstMapped: number;
+  /** Bits per entry (LUT Descriptor's third value): the VOI LUT's output range is 0 .. 2^bits - 1. */
+  bits: number;
+  entries: Uint16Array;
+  /** Identifies the table's contents (cache key of the word → display tables). */
+  key: string;
+}
+
 /** What the dataset says about displaying a frame (see renderingAttributes.ts). */
 export interface RenderingAttributes {
   rescaleSlope: number;
   rescaleIntercept: number;
   /** The file's first window, if any. */
   window?: VoiWindow;
+  /** The Modality LUT Sequence's table: replaces the rescale. */
+  modalityLut?: DataLut;
+  /** The first VOI LUT Sequence table: used when there is no window. */
+  voiLut?: DataLut;
   palette?: { red: PaletteLut; green: PaletteLut; blue: PaletteLut };
 }
 
@@ -198,18 +218,17 @@ function formatKey(frame: DecodedFrame): string {
 
 /** Grayscale (MONOCHROME1/2) to 8-bit grey. */
 function greyPixels(frame: DecodedFrame, attrs: RenderingAttributes, requested?: VoiWindow): Buffer {
-  const slope = attrs.rescaleSlope;
-  const intercept = attrs.rescaleIntercept;
   const invert = frame.photometricInterpretation === 'MONOCHROME1';
   const count = frame.rows * frame.columns;
   if (count === 0) return Buffer.alloc(0);
   const words = wordsOf(frame);
   const out = Buffer.allocUnsafe(count);
+  const window = requested ?? attrs.window;
   if (words) {
     const format = formatKey(frame);
     const table = cached(STORED_VALUE_TABLES, format, () => storedValueTable(frame));
-    let window = requested ?? attrs.window;
-    if (!window) {
+    let voi: Voi | undefined = window ?? attrs.voiLut;
+    if (!voi) {
       let min = Infinity;
       let max = -Infinity;
       for (let i = 0; i < count; i++) {
@@ -217,14 +236,14 @@ function greyPixels(frame: DecodedFrame, attrs: RenderingAttributes, requested?:
         if (v < min) min = v;
         if (v > max) max = v;
       }
-      window = fullRangeWindow(min, max, slope, intercept);
+      voi = fullRangeWindow(min, max, attrs);
     }
-    const w = window;
-    const key = `${format};${slope},${intercept};${w.center},${w.width},${w.function};${invert}`;
+    const v = voi;
+    const key = `${format};${modalityKey(attrs)};${voiKey(v)};${invert}`;
     const lut = cached(WORD_LUTS, key, () => {
-      const map = displayMapping(w, slope, intercept, invert);
+      const map = displayMapping(v, attrs, invert);
       const bytes = new Uint8Array(table.length);
-      for (let v = 0; v < table.length; v++) bytes[v] = map(table[v]!);
+      for (let w = 0; w < table.length; w++) bytes[w] = map(table[w]!);
       return bytes;
     });
     if (words instanceof Uint16Array) lookup16(words, lut, out, count);
@@ -239,7 +258,7 @@ function greyPixels(frame: DecodedFrame, attrs: RenderingAttributes, requested?:
     if (v < min) min = v;
     if (v > max) max = v;
   }
-  const map = displayMapping(requested ?? attrs.window ?? fullRangeWindow(min, max, slope, intercept), slope, intercept, invert);
+  const map = displayMapping(window ?? attrs.voiLut ?? fullRangeWindow(min, max, attrs), attrs, invert);
   if (max - min <= 1 << 20) {
     const lut = new Uint8Array(max - min + 1);
     for (let v = min; v <= max; v++) lut[v - min] = map(v);
@@ -248,6 +267,34 @@ function greyPixels(frame: DecodedFrame, attrs: RenderingAttributes, requested?:
     for (let i = 0; i < count; i++) out[i] = map(values[i]!);
   }
   return out;
+}
+
+/** The VOI transformation: a window, or a VOI LUT Sequence table. */
+type Voi = VoiWindow | DataLut;
+
+const isLut = (voi: Voi): voi is DataLut => 'entries' in voi;
+
+function voiKey(voi: Voi): string {
+  return isLut(voi) ? `lut:${voi.key}` : `${voi.center},${voi.width},${voi.function}`;
+}
+
+function modalityKey(attrs: RenderingAttributes): string {
+  return attrs.modalityLut ? `lut:${attrs.modalityLut.key}` : `${attrs.rescaleSlope},${attrs.rescaleIntercept}`;
+}
+
+/** A LUT's entry for input x (PS3.3 C.11.1.1 / C.11.2.1.1: clamped to the first and last entries). */
+export function lutValue(lut: DataLut, x: number): number {
+  const index = Math.round(x) - lut.firstMapped;
+  return lut.entries[index <= 0 ? 0 : index >= lut.entries.length ? lut.entries.length - 1 : index]!;
+}
+
+/** Stored value → modality value: the Modality LUT Sequence's table, else the rescale. */
+function modalityFunction(attrs: RenderingAttributes): (v: number) => number {
+  const lut = attrs.modalityLut;
+  if (lut) return (v) => lutValue(lut, v);
+  const slope = attrs.rescaleSlope;
+  const intercept = attrs.rescaleIntercept;
+  return (v) => v * slope + intercept;
 }
 
 // One monomorphic loop per word size: V8 compiles each to a tight typed-array loop.
@@ -270,18 +317,39 @@ function lookup8(words: Uint8Array, lut: Uint8Array, out: Uint8Array, count: num
   for (let i = 0; i < count; i++) out[i] = lut[words[i]!]!;
 }
 
-/** No window anywhere: the full range of the rescaled pixels (LINEAR_EXACT maps min to 0 and max to 255). */
-function fullRangeWindow(min: number, max: number, slope: number, intercept: number): VoiWindow {
-  const a = min * slope + intercept;
-  const b = max * slope + intercept;
+/** No window nor VOI LUT: the full range of the modality values (LINEAR_EXACT maps min to 0 and max to 255). */
+function fullRangeWindow(min: number, max: number, attrs: RenderingAttributes): VoiWindow {
+  let a: number;
+  let b: number;
+  if (attrs.modalityLut) {
+    // A table need not be monotonic: the range of its outputs over the stored values present.
+    const modality = modalityFunction(attrs);
+    a = Infinity;
+    b = -Infinity;
+    for (let v = min; v <= max; v++) {
+      const m = modality(v);
+      if (m < a) a = m;
+      if (m > b) b = m;
+    }
+  } else {
+    a = min * attrs.rescaleSlope + attrs.rescaleIntercept;
+    b = max * attrs.rescaleSlope + attrs.rescaleIntercept;
+  }
   return { center: (a + b) / 2, width: Math.max(Math.abs(b - a), Number.EPSILON), function: 'linear-exact' };
 }
 
-/** Stored value → display byte: modality rescale, VOI function, MONOCHROME1 inversion. */
-function displayMapping(window: VoiWindow, slope: number, intercept: number, invert: boolean): (v: number) => number {
-  const voi = voiFunction(window);
+/** Stored value → display byte: modality transformation, VOI (window or table), MONOCHROME1 inversion. */
+function displayMapping(voi: Voi, attrs: RenderingAttributes, invert: boolean): (v: number) => number {
+  const modality = modalityFunction(attrs);
+  let toDisplay: (x: number) => number;
+  if (isLut(voi)) {
+    const scale = 255 / (2 ** voi.bits - 1);
+    toDisplay = (x) => lutValue(voi, x) * scale;
+  } else {
+    toDisplay = voiFunction(voi);
+  }
   return (v) => {
-    const y = toByte(voi(v * slope + intercept));
+    const y = toByte(toDisplay(modality(v)));
     return invert ? 255 - y : y;
   };
 }

@@ -11,7 +11,7 @@ import { AppError } from '../errors.js';
 import type { Store, StoredInstance } from '../store/types.js';
 import { renderStoredInPool } from './decodePool.js';
 import type { RenderingAttributes, RenderParams } from './render.js';
-import { readPalette, renderingAttributesOf } from './renderingAttributes.js';
+import { hasDataLuts, readDataLuts, readPalette, renderingAttributesOf } from './renderingAttributes.js';
 
 function describe(instance: StoredInstance): string {
   return `instance ${instance.sopInstanceUID}`;
@@ -55,13 +55,16 @@ interface FrameRendering {
 const FRAME_RENDERING = new Map<string, FrameRendering>();
 const MAX_CACHED_FRAMES = 512;
 
-function frameRendering(store: Store, instance: StoredInstance, frame: number): FrameRendering {
+async function frameRendering(store: Store, instance: StoredInstance, frame: number): Promise<FrameRendering> {
   const key = `${instance.path}#${frame}`;
   const hit = FRAME_RENDERING.get(key);
   if (hit) return hit;
   const dataset = storedDataset(store, instance);
+  const attributes = renderingAttributesOf(dataset, frame);
+  // Modality / VOI LUT Sequences: their tables may be bulk data, read from the file once here.
+  if (hasDataLuts(dataset, frame)) Object.assign(attributes, await readDataLuts(instance, dataset, frame));
   const value: FrameRendering = {
-    attributes: renderingAttributesOf(dataset, frame),
+    attributes,
     // Big endian 8-bit Pixel Data stored as OW has its bytes swapped in 16-bit words (PS3.5 7.3).
     eightBitAsOW: instance.bigEndian && instance.pixel!.bitsAllocated === 8 && dataset['7FE00010']?.vr === 'OW',
   };
@@ -72,7 +75,7 @@ function frameRendering(store: Store, instance: StoredInstance, frame: number): 
 
 export async function renderInstanceFrame(store: Store, instance: StoredInstance, frame: number, params: RenderParams): Promise<Buffer> {
   checkRenderable(instance, frame);
-  const rendering = frameRendering(store, instance, frame);
+  const rendering = await frameRendering(store, instance, frame);
   const attributes: RenderingAttributes = { ...rendering.attributes };
   if (instance.pixel!.photometricInterpretation === 'PALETTE COLOR') attributes.palette = await readPalette(instance, storedDataset(store, instance));
   const where = `frame ${frame} of ${describe(instance)} (stored as ${instance.transferSyntaxUID})`;

@@ -125,6 +125,22 @@ describe.skipIf(!ready)(`rendered images and thumbnails${skipNote('python3-pydic
     await expectLikeReference('signed12', '/rendered');
   });
 
+  it('applies a Modality LUT Sequence (US table, values on both sides of its range) instead of a rescale', async () => {
+    const { ours } = await expectLikeReference('modality_lut', '/rendered');
+    expect(new Set(ours.data).size).toBeGreaterThan(50);
+    await expectLikeReference('modality_lut', '/rendered?window=20000,30000', 1, [20000, 30000, 'linear']);
+  });
+
+  it('applies the VOI LUT Sequence (OW table read from the file) when there is no window; a window, given or in the file, wins', async () => {
+    const { ours } = await expectLikeReference('voi_lut', '/rendered');
+    // Inputs below 500 take the first entry (27 of 4095 → 2), above 3499 the last.
+    expect(Math.min(...ours.data)).toBe(2);
+    expect(Math.max(...ours.data)).toBeGreaterThan(250);
+    await expectLikeReference('voi_lut', '/frames/1/rendered?window=1000,500', 1, [1000, 500, 'linear']);
+    const windowed = await expectLikeReference('voi_lut_and_window', '/rendered');
+    expect(maxDifference(windowed.ours, referenceRendering(files.voi_lut!.path, 1))).toBeGreaterThan(10);
+  });
+
   it('renders RGB (stored planar), YBR_FULL and YBR_FULL_422 (converted to RGB) and PALETTE COLOR (8- and 16-bit entries)', async () => {
     for (const name of ['rgb_planar', 'ybr_full', 'ybr422', 'palette8', 'palette16']) await expectLikeReference(name, '/rendered');
   });

@@ -8,15 +8,19 @@ pydicom's numpy pixel_array, independently of our code:
         with pydicom's convert_color_space), palette8.dcm / palette16.dcm
         (PALETTE COLOR, 8- and 16-bit LUT entries, values below and above
         the mapped range), signed12.dcm (12 bits stored of 16, signed,
-        rescale, two windows with VOI LUT Function SIGMOID); prints their
-        names as JSON.
+        rescale, two windows with VOI LUT Function SIGMOID), modality_lut.dcm
+        (a Modality LUT Sequence, US data, no window), voi_lut.dcm (a VOI LUT
+        Sequence, OW data of 12-bit entries, no window; values on both sides of
+        the mapped range), voi_lut_and_window.dcm (both: the window applies);
+        prints their names as JSON.
     renderOracle.py expect FILE FRAME [CENTER WIDTH FUNCTION]
         prints {"rows","columns","channels","pixels": base64 of 8-bit
         interleaved samples} of frame FRAME (1-based) as PS3.3 C.11 renders it:
         pydicom's apply_modality_lut, the VOI window (given, else the file's
         first, else min/max of the rescaled pixels with LINEAR_EXACT)
         written out from the PS3.3 C.11.2.1.2 / C.11.2.1.3 formulas,
-        MONOCHROME1 inverted; colour through pydicom's convert_color_space
+        or the file's first VOI LUT Sequence table (pydicom's apply_voi_lut,
+        scaled from its 2^bits - 1 to 255), MONOCHROME1 inverted; colour through pydicom's convert_color_space
         (YBR_FULL) and apply_color_lut (PALETTE COLOR).
 """
 import base64
@@ -27,7 +31,8 @@ import sys
 import numpy as np
 import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.pixel_data_handlers.util import apply_color_lut, apply_modality_lut, convert_color_space
+from pydicom.pixel_data_handlers.util import apply_color_lut, apply_modality_lut, apply_voi_lut, convert_color_space
+from pydicom.sequence import Sequence
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
 
@@ -71,10 +76,17 @@ def expect(path, frame, given):
         elif 'WindowCenter' in ds and 'WindowWidth' in ds:
             c, w = first(ds.WindowCenter), first(ds.WindowWidth)
             fn = {'LINEAR_EXACT': 'linear-exact', 'SIGMOID': 'sigmoid'}.get(str(ds.get('VOILUTFunction', 'LINEAR')), 'linear')
+        elif 'VOILUTSequence' in ds:
+            c = None
         else:
             lo, hi = float(x.min()), float(x.max())
             c, w, fn = (lo + hi) / 2, max(hi - lo, 1e-12), 'linear-exact'
-        out = window(x, c, w, fn)
+        if c is None:
+            bits = int(ds.VOILUTSequence[0].LUTDescriptor[2])
+            y = apply_voi_lut(x.astype(np.int64), ds, index=0).astype(np.float64)
+            out = np.clip(np.round(y * 255 / (2 ** bits - 1)), 0, 255).astype(np.uint8)
+        else:
+            out = window(x, c, w, fn)
         if pi == 'MONOCHROME1':
             out = 255 - out
         channels = 1
@@ -183,6 +195,39 @@ def synth(out_dir):
     # Stored with the bits above High Bit set the other way from the sign, which a reader must ignore.
     words = (values.astype(np.uint16) & 0x0FFF) | np.where(values < 0, 0x0000, 0xF000).astype(np.uint16)
     names.append(save(ds, out_dir, 'signed12.dcm', words.astype('<u2').reshape(30, 50)))
+
+    # A Modality LUT Sequence (non-linear, US data as written by explicit VR), no rescale, no window.
+    ds = new_dataset(32, 64)
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, 'MONOCHROME2'
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 10, 9, 0
+    item = Dataset()
+    item.LUTDescriptor = [900, 50, 16]
+    item.ModalityLUTType = 'OD'
+    item.LUTData = [int((i * i) // 20) % 65536 for i in range(900)]
+    item['LUTData'].VR = 'US'
+    ds.ModalityLUTSequence = Sequence([item])
+    values = ((np.arange(32 * 64) * 7) % 1024).astype('<u2').reshape(32, 64)  # below 50 and above 949 too
+    names.append(save(ds, out_dir, 'modality_lut.dcm', values))
+
+    # A VOI LUT Sequence with OW data (bulk), 12-bit entries, 3000 of them from value 500; no window.
+    ds = new_dataset(40, 60)
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, 'MONOCHROME2'
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
+    ds.RescaleSlope, ds.RescaleIntercept = 1, 0
+    item = Dataset()
+    item.LUTDescriptor = [3000, 500, 12]
+    curve = np.round(4095 / (1 + np.exp(-(np.arange(3000) - 1500) / 300))).astype('<u2')
+    item.LUTData = curve.tobytes()
+    item['LUTData'].VR = 'OW'
+    item.LUTExplanation = 'SOFT'
+    ds.VOILUTSequence = Sequence([item])
+    values = ((np.arange(40 * 60) * 13) % 4096).astype('<u2').reshape(40, 60)
+    names.append(save(ds, out_dir, 'voi_lut.dcm', values))
+
+    # The same with a window as well: the window applies (the VOI LUT is the alternative).
+    ds.WindowCenter, ds.WindowWidth = 2000, 1000
+    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+    names.append(save(ds, out_dir, 'voi_lut_and_window.dcm', values))
     print(json.dumps(names))
 
 
