@@ -7,7 +7,9 @@
  * rest when the answer ends. No size limit applies to such streams; the handler
  * enforces its own (e.g. DicomWeb.StowMaxSize) — see readBodyBuffer.
  */
+import { createWriteStream } from 'node:fs';
 import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.js';
 
@@ -60,6 +62,64 @@ export async function readBodyBuffer(request: FastifyRequest, what: string, maxB
     stream.once('error', (err) => fail(new AppError('bad-request', `${what}: the request body could not be read: ${err.message}`)));
     stream.once('close', () => fail(new AppError('bad-request', `${what}: the request body ended early (connection closed)`)));
   });
+}
+
+/**
+ * The first `bytes` bytes of the unconsumed body, left in the stream for the
+ * next reader (readBodyBuffer, writeBodyToFile); `whole` when the body is no
+ * longer than that (it has ended: nothing is left to read).
+ */
+export async function peekBody(request: FastifyRequest, what: string, bytes: number): Promise<{ head: Buffer; whole?: Buffer }> {
+  const stream = requestBodyStream(request, what);
+  const chunks: Buffer[] = [];
+  let length = 0;
+  const ended = await new Promise<boolean>((resolve, reject) => {
+    const cleanup = () => {
+      stream.off('readable', onReadable);
+      stream.off('end', onEnd);
+      stream.off('error', onError);
+    };
+    const onReadable = () => {
+      for (let chunk: Buffer | null; length < bytes && (chunk = stream.read() as Buffer | null) !== null; ) {
+        chunks.push(chunk);
+        length += chunk.length;
+      }
+      if (length >= bytes) {
+        cleanup();
+        resolve(false);
+      }
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(true);
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(new AppError('bad-request', `${what}: the request body could not be read: ${err.message}`));
+    };
+    stream.on('readable', onReadable);
+    stream.once('end', onEnd);
+    stream.once('error', onError);
+  });
+  const head = Buffer.concat(chunks, length);
+  if (ended) return { head, whole: head };
+  stream.unshift(head);
+  return { head };
+}
+
+/** Streams the unconsumed body into a new file at `path` (no size limit: the disk is the limit). */
+export async function writeBodyToFile(request: FastifyRequest, what: string, path: string): Promise<number> {
+  const stream = requestBodyStream(request, what);
+  let written = 0;
+  stream.on('data', (chunk: Buffer) => (written += chunk.length));
+  try {
+    await pipeline(stream, createWriteStream(path, { flags: 'wx' }));
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ENOSPC') throw new AppError('internal', `${what}: the disk is full after ${written} bytes of the body`);
+    throw new AppError('bad-request', `${what}: the request body could not be read and saved: ${e.message}`);
+  }
+  return written;
 }
 
 /** Largest JSON body read from a stream (Orthanc-style bodies sent with another Content-Type, e.g. curl -d). */

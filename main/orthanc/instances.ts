@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, notFound } from '../errors.js';
 import type { DicomWebContext } from '../dicomweb/context.js';
-import { readBodyBuffer } from '../http/rawBody.js';
+import { peekBody, readBodyBuffer, writeBodyToFile } from '../http/rawBody.js';
 import { sendStoredFile } from '../http/sendFile.js';
 import { TEMP_FOLDER } from '../store/files.js';
 import { SNIFF_BYTES, sniff } from '../store/sniffDicom.js';
@@ -37,16 +37,18 @@ function uploaded(ids: ResourceIds, status: string) {
 }
 
 /**
- * A ZIP body: written to the store's temp folder (cleared at every start) so its
- * entries can be read one at a time (main/store/zipEntries.ts), then removed.
+ * A ZIP body: streamed to the store's temp folder (cleared at every start), never
+ * held in memory (a DVD's archive is several GB), so that its entries can be read
+ * one at a time (main/store/zipEntries.ts); removed at the end.
  */
-async function uploadZip(bytes: Buffer, ctx: DicomWebContext) {
+async function uploadZip(request: FastifyRequest, ctx: DicomWebContext, whole: Buffer | undefined) {
   const folder = join(ctx.store.storageDirectory, TEMP_FOLDER);
   await mkdir(folder, { recursive: true });
   const archive = join(folder, `upload-${randomUUID()}.zip`);
-  await writeFile(archive, bytes);
   const answer: Array<Record<string, string>> = [];
   try {
+    if (whole) await writeFile(archive, whole, { flag: 'wx' });
+    else await writeBodyToFile(request, 'POST /instances', archive);
     for await (const item of zipItems(archive)) {
       const entry = item.path.slice(item.path.indexOf('!') + 1);
       if (item.kind === 'failed') answer.push({ Entry: entry, Status: 'Failure', Message: item.message });
@@ -61,13 +63,14 @@ async function uploadZip(bytes: Buffer, ctx: DicomWebContext) {
   return answer;
 }
 
-/** Largest single file accepted by POST /instances (the store takes whole buffers). */
+/** Largest single DICOM file accepted by POST /instances (the store takes whole buffers; a ZIP has no limit). */
 const MAX_INSTANCE_BYTES = 2 * 1024 ** 3;
 
 export async function uploadInstance(request: FastifyRequest, _reply: FastifyReply, ctx: DicomWebContext) {
-  const bytes = await readBodyBuffer(request, 'POST /instances', MAX_INSTANCE_BYTES);
+  const { head, whole } = await peekBody(request, 'POST /instances', SNIFF_BYTES);
+  if (sniff(head.subarray(0, SNIFF_BYTES)) === 'zip') return uploadZip(request, ctx, whole);
+  const bytes = whole ?? (await readBodyBuffer(request, 'POST /instances', MAX_INSTANCE_BYTES));
   if (bytes.length === 0) throw new AppError('bad-dicom', 'POST /instances: the body is empty, expected a DICOM file');
-  if (sniff(bytes.subarray(0, SNIFF_BYTES)) === 'zip') return uploadZip(bytes, ctx);
   const [outcome] = await ctx.store.storeInstances([bytes]);
   if (!outcome.ok) {
     const kind = outcome.reason === 'io' ? 'internal' : 'bad-dicom';

@@ -4,6 +4,7 @@
  * real Orthanc 1.10 by hand: non-DICOM entries are skipped), plus our
  * "Failure" entries for DICOM entries that could not be stored.
  */
+import { request as httpRequest } from 'node:http';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,5 +69,31 @@ describe.skipIf(!ready)(`POST /instances with a ZIP archive${skipNote('python3-p
     expect(await readdir(join(engine.store.storageDirectory, 'tmp')).catch(() => [])).toEqual([]);
     const instances = (await (await fetch(`${engine.url}/instances`)).json()) as string[];
     expect(instances).toHaveLength(2);
+  });
+
+  it('streams a ZIP body to disk instead of memory: one announced larger than the 2 GiB a single file may be is taken, and when the client goes away nothing is left', async () => {
+    const tempFolder = join(engine.store.storageDirectory, 'tmp');
+    const url = new URL(`${engine.url}/instances`);
+    // 3 GiB announced; the archive's first 64 KiB sent (or all of it), then the connection is dropped.
+    const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'Content-Type': 'application/zip', 'Content-Length': String(3 * 1024 ** 3) } });
+    let answered: number | undefined;
+    req.on('response', (res) => (answered = res.statusCode));
+    req.on('error', () => undefined); // the abort below
+    req.write(zip.subarray(0, 64 * 1024));
+    // The server writes what arrives to its temp folder (a body it buffered would have been refused with 413 at once).
+    const deadline = Date.now() + 10_000;
+    let spooled: string[] = [];
+    while (Date.now() < deadline && spooled.length === 0) {
+      spooled = (await readdir(tempFolder).catch(() => [] as string[])).filter((f) => f.endsWith('.zip'));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(answered).toBeUndefined();
+    expect(spooled).toHaveLength(1);
+    req.destroy();
+    const until = Date.now() + 10_000;
+    while (Date.now() < until && (await readdir(tempFolder)).some((f) => f.endsWith('.zip'))) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await readdir(tempFolder)).toEqual([]);
+    // And the server keeps serving.
+    expect((await fetch(`${engine.url}/instances`)).status).toBe(200);
   });
 });
