@@ -13,7 +13,7 @@
  * byte), otherwise it is reported as truncated instead of decoded.
  */
 import type { FrameInfo } from '../types.js';
-import { codecFailure, corrupt } from './frameErrors.js';
+import { codecFailure, corrupt, unsupported } from './frameErrors.js';
 import { checkSize, toWords } from './samples.js';
 import { wasmCodec, type WasmDecoder } from './wasmModule.js';
 
@@ -41,6 +41,10 @@ export async function decodeJpeg2000(data: Uint8Array, info: FrameInfo): Promise
       const failures = printed().filter((line) => /\[ERROR\]/.test(line));
       if (failures.length > 0) throw new Error(failures.join('; '));
       const frame = decoder.getFrameInfo();
+      // This build hands out samples of 8 bits or less clamped to 0..255: negative values come out as 0.
+      if (frame.isSigned && frame.bitsPerSample <= 8) {
+        throw unsupported(info.transferSyntaxUID, `signed samples of ${frame.bitsPerSample} bits: the OpenJPEG (wasm) build used here clamps negative values to 0, so they cannot be decoded exactly`);
+      }
       checkSize(info, 'OpenJPEG', frame.height, frame.width, frame.componentCount);
       const decoded = decoder.getDecodedBuffer();
       if (frame.bitsPerSample <= 8) return frame.isSigned ? new Int8Array(decoded.slice().buffer) : decoded.slice();
