@@ -8,6 +8,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import type { ByteRange, PixelLayout } from '../dicom/types.js';
 import { AppError } from '../errors.js';
+import type { FrameAllocator } from '../pixels/types.js';
 
 /** Most frame numbers one request may list. */
 const MAX_FRAMES_PER_REQUEST = 100_000;
@@ -64,15 +65,19 @@ export function frameRanges(layout: PixelLayout, n: number): ByteRange[] {
   return [{ offset: layout.value.offset + start, length: end - start }];
 }
 
-/** Reads byte ranges from somewhere: an open file, or bytes in memory (inflated deflated datasets). */
+/**
+ * Reads byte ranges from somewhere: an open file, or bytes in memory (inflated
+ * deflated datasets). `into` (range.length bytes) is where a file is read to;
+ * bytes in memory come back as a view instead, so use the buffer returned.
+ */
 export interface ByteSource {
-  read(range: ByteRange): Promise<Buffer>;
+  read(range: ByteRange, into?: Buffer): Promise<Buffer>;
 }
 
 export function fileByteSource(handle: FileHandle, what: string): ByteSource {
   return {
-    async read({ offset, length }) {
-      const buffer = Buffer.allocUnsafe(length);
+    async read({ offset, length }, into) {
+      const buffer = into ?? Buffer.allocUnsafe(length);
       let done = 0;
       while (done < length) {
         const { bytesRead } = await handle.read(buffer, done, length - done, offset + done);
@@ -115,7 +120,7 @@ export interface NativeFrameOptions {
  * not start on a byte boundary are shifted so the frame's first pixel is the
  * least significant bit of the first byte (PS3.5 8.1.1 bit order).
  */
-export async function readNativeFrame(source: ByteSource, layout: PixelLayout, n: number, options: NativeFrameOptions): Promise<Buffer> {
+export async function readNativeFrame(source: ByteSource, layout: PixelLayout, n: number, options: NativeFrameOptions, allocate?: FrameAllocator): Promise<Buffer> {
   const bits = frameBits(layout);
   if (options.bigEndian && layout.bitsAllocated === 8 && options.eightBitAsOW) {
     // Swapping is per 16-bit word of the whole value: read whole words around the frame.
@@ -127,7 +132,7 @@ export async function readNativeFrame(source: ByteSource, layout: PixelLayout, n
     return words.subarray(range!.offset - alignedStart, range!.offset - alignedStart + range!.length);
   }
   const [range] = frameRanges(layout, n);
-  let bytes = await source.read(range!);
+  let bytes = await source.read(range!, allocate?.(range!.length));
   if (layout.bitsAllocated === 1) {
     const shift = ((n - 1) * bits) % 8;
     if (shift !== 0) bytes = shiftBitsDown(bytes, shift, bits);
@@ -156,9 +161,20 @@ function shiftBitsDown(bytes: Buffer, shift: number, bits: number): Buffer {
   return out;
 }
 
-/** The bytes of encapsulated frame `n` (1-based): its fragments concatenated, as stored. */
-export async function readEncapsulatedFrame(source: ByteSource, layout: PixelLayout, n: number): Promise<Buffer> {
+/** The bytes of encapsulated frame `n` (1-based): its fragments concatenated, as stored (into `allocate`'s buffer if given). */
+export async function readEncapsulatedFrame(source: ByteSource, layout: PixelLayout, n: number, allocate?: FrameAllocator): Promise<Buffer> {
   const fragments = frameRanges(layout, n);
+  if (allocate) {
+    const frame = allocate(fragments.reduce((sum, f) => sum + f.length, 0));
+    let at = 0;
+    for (const fragment of fragments) {
+      const place = frame.subarray(at, at + fragment.length);
+      const got = await source.read(fragment, place);
+      if (got !== place) got.copy(place);
+      at += fragment.length;
+    }
+    return frame;
+  }
   const parts: Buffer[] = [];
   for (const fragment of fragments) parts.push(await source.read(fragment));
   return parts.length === 1 ? parts[0]! : Buffer.concat(parts);

@@ -39,6 +39,8 @@ import { dicomWebBaseUrl, instanceUrl, logOf, type Transaction } from './context
 import { frameCount, frameRanges, parseFrameList } from './frames.js';
 import { MultipartWriter, type OutgoingPart } from './multipart.js';
 import { EXPLICIT_VR_LITTLE_ENDIAN, imageMediaTypes } from './transferSyntaxes.js';
+import { enclosedBody } from './enclosedBody.js';
+import type { FrameAllocator } from '../pixels/types.js';
 import { truncatingMultipartStream } from './truncatingMultipart.js';
 import { describeSelector, uidSelectorOf } from './uidSelector.js';
 
@@ -127,14 +129,24 @@ export const retrieveFrames: Transaction = async (request, reply, ctx) => {
   let closing: Promise<void> | undefined;
   const close = () => (closing ??= source.close());
   const what = describeSelector(selector);
-  const readFrame = async (n: number): Promise<Buffer> => (offer.decode ? (await readDecodedStoredFrame(instance, source, n, what)).bytes : source.readStoredFrame(n));
+  const readFrame = async (n: number, allocate?: FrameAllocator): Promise<Buffer> =>
+    offer.decode ? (await readDecodedStoredFrame(instance, source, n, what, allocate)).bytes : source.readStoredFrame(n, allocate);
   const contentType = `${offer.partType}; transfer-syntax=${offer.transferSyntax}`;
+  const url = instanceUrl(dicomWebBaseUrl(request, ctx.config), instance.studyInstanceUID, instance.seriesInstanceUID, instance.sopInstanceUID);
+  const writer = new MultipartWriter(offer.partType);
+  // One frame as multipart: the answer is one buffer (the same bytes as streamed), the frame read
+  // or decoded into its place, sent with a Content-Length in one write rather than as a chunked
+  // stream of three pieces (measured with bench:pixels: fewer writes, wake-ups and copies).
+  const enclosed =
+    frames.length === 1 && !singlePart
+      ? enclosedBody(writer.partHead({ 'Content-Type': contentType, 'Content-Location': `${url}/frames/${frames[0]!}` }), writer.end())
+      : undefined;
 
   let first: Buffer;
   try {
     // Every frame asked lies within the stored value, and the first one reads (and decodes): checked before anything is sent.
     for (const n of frames) frameRanges(source.layout, n);
-    first = await readFrame(frames[0]!);
+    first = await readFrame(frames[0]!, enclosed?.allocate);
   } catch (err) {
     await close();
     throw err;
@@ -146,7 +158,11 @@ export const retrieveFrames: Transaction = async (request, reply, ctx) => {
     return reply.send(first);
   }
 
-  const url = instanceUrl(dicomWebBaseUrl(request, ctx.config), instance.studyInstanceUID, instance.seriesInstanceUID, instance.sopInstanceUID);
+  if (enclosed) {
+    await close();
+    reply.header('Content-Type', writer.contentType);
+    return reply.send(enclosed.wrap(first));
+  }
   async function* parts(): AsyncGenerator<OutgoingPart> {
     try {
       for (const [i, n] of frames.entries()) {
@@ -160,7 +176,6 @@ export const retrieveFrames: Transaction = async (request, reply, ctx) => {
   }
   // A client gone before the parts were pulled: the generator never ran, close here.
   reply.raw.once('close', () => void close());
-  const writer = new MultipartWriter(offer.partType);
   reply.header('Content-Type', writer.contentType);
   return reply.send(truncatingMultipartStream(writer, parts(), logOf(ctx), `frames of ${what}`));
 };

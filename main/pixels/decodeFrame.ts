@@ -12,11 +12,12 @@
 import { decodeCompressed } from './codecs/decodeCompressed.js';
 import { corrupt, unsupported } from './codecs/frameErrors.js';
 import { decodeInPool } from './decodePool.js';
-import type { DecodedFrame, FrameInfo } from './types.js';
+import type { DecodedFrame, FrameAllocator, FrameInfo } from './types.js';
 
-export async function decodeFrame(stored: Buffer, info: FrameInfo): Promise<DecodedFrame> {
+/** `allocate`: where a frame decoded in this thread goes (see FrameAllocator); frames from the pool keep their own buffer. */
+export async function decodeFrame(stored: Buffer, info: FrameInfo, allocate?: FrameAllocator): Promise<DecodedFrame> {
   if (isNative(info.transferSyntaxUID)) return nativeFrame(stored, info);
-  if (decodesInThread(info)) return decodeFrameInThread(stored, info);
+  if (decodesInThread(info)) return decodeFrameInThread(stored, info, allocate);
   return decodeInPool(stored, info);
 }
 
@@ -34,11 +35,12 @@ export function decodesInThread(info: FrameInfo): boolean {
   return info.transferSyntaxUID === RLE_LOSSLESS;
 }
 
-export async function decodeFrameInThread(stored: Buffer, info: FrameInfo): Promise<DecodedFrame> {
+/** `allocate`: where the decoded frame is written, by codecs that can (RLE); see FrameAllocator. */
+export async function decodeFrameInThread(stored: Buffer, info: FrameInfo, allocate?: FrameAllocator): Promise<DecodedFrame> {
   if (isNative(info.transferSyntaxUID)) return nativeFrame(stored, info);
   checkShape(info);
   if (stored.length === 0) throw corrupt(info.transferSyntaxUID, 'the frame has no compressed bytes');
-  const { bytes, photometricInterpretation } = await decodeCompressed(stored, info);
+  const { bytes, photometricInterpretation } = await decodeCompressed(stored, info, allocate);
   return { ...decodedShape(info), bytes, photometricInterpretation };
 }
 

@@ -10,13 +10,17 @@ import type { PixelLayout } from '../dicom/types.js';
 import { AppError } from '../errors.js';
 import type { StoredInstance } from '../store/types.js';
 import { bufferByteSource, fileByteSource, frameRanges, readEncapsulatedFrame, readNativeFrame, type ByteSource } from '../dicomweb/frames.js';
-import type { FrameInfo } from './types.js';
+import type { FrameAllocator, FrameInfo } from './types.js';
 
 export interface PixelSource {
   layout: PixelLayout;
   info: FrameInfo;
-  /** Frame n (1-based) as stored: native frames little endian, encapsulated frames their fragments concatenated. */
-  readStoredFrame(n: number): Promise<Buffer>;
+  /**
+   * Frame n (1-based) as stored: native frames little endian, encapsulated
+   * frames their fragments concatenated; read into `allocate`'s buffer when
+   * given (a frame that needs reworking, e.g. big endian, may come back in another).
+   */
+  readStoredFrame(n: number, allocate?: FrameAllocator): Promise<Buffer>;
   close(): Promise<void>;
 }
 
@@ -34,8 +38,8 @@ export interface PixelSourceOptions {
 /** fileByteSource over a descriptor read with readSync (see PixelSourceOptions.blocking). */
 function blockingByteSource(fd: number, what: string): ByteSource {
   return {
-    async read({ offset, length }) {
-      const buffer = Buffer.allocUnsafe(length);
+    async read({ offset, length }, into) {
+      const buffer = into ?? Buffer.allocUnsafe(length);
       let done = 0;
       while (done < length) {
         const bytesRead = readSync(fd, buffer, done, length - done, offset + done);
@@ -87,11 +91,11 @@ export async function openPixelSource(instance: StoredInstance, options: PixelSo
   return {
     layout,
     info: frameInfoOf(instance, layout),
-    readStoredFrame: (n) => {
+    readStoredFrame: (n, allocate) => {
       frameRanges(layout, n); // 404 for a frame beyond the data, before any read
       return layout.encapsulated
-        ? readEncapsulatedFrame(source, layout, n)
-        : readNativeFrame(source, layout, n, { bigEndian: instance.bigEndian, eightBitAsOW: options.eightBitAsOW });
+        ? readEncapsulatedFrame(source, layout, n, allocate)
+        : readNativeFrame(source, layout, n, { bigEndian: instance.bigEndian, eightBitAsOW: options.eightBitAsOW }, allocate);
     },
     close,
   };

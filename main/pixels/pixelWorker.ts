@@ -14,7 +14,8 @@ import type { StoredInstance } from '../store/types.js';
 import { decodeFrameInThread, isNative, nativeFrame } from './decodeFrame.js';
 import { openPixelSource } from './pixelSource.js';
 import { renderFrame, type PaletteLut, type RenderingAttributes, type RenderParams } from './render.js';
-import type { DecodedFrame, FrameInfo } from './types.js';
+import { BufferPool } from './bufferPool.js';
+import type { DecodedFrame, FrameAllocator, FrameInfo } from './types.js';
 
 export interface DecodeTask {
   task: 'decode';
@@ -88,10 +89,10 @@ function failure(stage: StoredTaskFailure['stage'], err: unknown): StoredTaskFai
 }
 
 /** Frame n of a stored instance, read here with blocking calls (this is a worker thread). */
-async function readStored(instance: StoredInstance, frame: number, eightBitAsOW: boolean): Promise<{ stored: Buffer; info: FrameInfo }> {
+async function readStored(instance: StoredInstance, frame: number, eightBitAsOW: boolean, allocate?: FrameAllocator): Promise<{ stored: Buffer; info: FrameInfo }> {
   const source = await openPixelSource(instance, { eightBitAsOW, blocking: true });
   try {
-    return { stored: await source.readStoredFrame(frame), info: source.info };
+    return { stored: await source.readStoredFrame(frame, allocate), info: source.info };
   } finally {
     await source.close();
   }
@@ -114,21 +115,40 @@ async function runDecodeStored(task: DecodeStoredTask): Promise<unknown> {
   }
 }
 
+/**
+ * The stored frame, the decoded frame and the display pixels of a render task
+ * are lent by this pool and given back once the image is encoded: rendering a
+ * series allocates no frame-sized memory per image (see bufferPool.ts for why).
+ * Only the encoded image leaves the thread. Up to 64 MB kept per worker thread.
+ */
+const renderBuffers = new BufferPool(64 * 1024 * 1024);
+
 async function runRenderStored(task: RenderStoredTask): Promise<unknown> {
-  let stored: Buffer;
-  let info: FrameInfo;
+  const lent: Buffer[] = [];
+  const allocate = (length: number) => {
+    const buffer = renderBuffers.take(length);
+    lent.push(buffer);
+    return buffer;
+  };
   try {
-    ({ stored, info } = await readStored(task.instance, task.frame, task.eightBitAsOW));
-  } catch (err) {
-    return failure('read', err);
-  }
-  try {
-    const frame = isNative(info.transferSyntaxUID) ? nativeFrame(stored, info) : await decodeFrameInThread(stored, info);
-    const image = ownedBytes(await renderFrame(frame, withBuffers(task.attributes), task.params));
-    const result: RenderStoredResult = { ok: true, image };
-    return move({ [transferableSymbol]: image.buffer, [valueSymbol]: result } as unknown as Parameters<typeof move>[0]);
-  } catch (err) {
-    return failure('render', err);
+    let stored: Buffer;
+    let info: FrameInfo;
+    try {
+      ({ stored, info } = await readStored(task.instance, task.frame, task.eightBitAsOW, allocate));
+    } catch (err) {
+      return failure('read', err);
+    }
+    try {
+      const frame = isNative(info.transferSyntaxUID) ? nativeFrame(stored, info) : await decodeFrameInThread(stored, info, allocate);
+      const image = ownedBytes(await renderFrame(frame, withBuffers(task.attributes), task.params, allocate));
+      const result: RenderStoredResult = { ok: true, image };
+      return move({ [transferableSymbol]: image.buffer, [valueSymbol]: result } as unknown as Parameters<typeof move>[0]);
+    } catch (err) {
+      return failure('render', err);
+    }
+  } finally {
+    // The image is encoded (or the task failed): nothing refers to the lent buffers any more.
+    for (const buffer of lent) renderBuffers.give(buffer);
   }
 }
 

@@ -21,7 +21,7 @@
 import { endianness } from 'node:os';
 import sharp from 'sharp';
 import { AppError } from '../errors.js';
-import type { DecodedFrame } from './types.js';
+import type { DecodedFrame, FrameAllocator } from './types.js';
 
 export type VoiFunction = 'linear' | 'linear-exact' | 'sigmoid';
 
@@ -217,12 +217,12 @@ function formatKey(frame: DecodedFrame): string {
 }
 
 /** Grayscale (MONOCHROME1/2) to 8-bit grey. */
-function greyPixels(frame: DecodedFrame, attrs: RenderingAttributes, requested?: VoiWindow): Buffer {
+function greyPixels(frame: DecodedFrame, attrs: RenderingAttributes, requested: VoiWindow | undefined, allocate: FrameAllocator): Buffer {
   const invert = frame.photometricInterpretation === 'MONOCHROME1';
   const count = frame.rows * frame.columns;
   if (count === 0) return Buffer.alloc(0);
   const words = wordsOf(frame);
-  const out = Buffer.allocUnsafe(count);
+  const out = allocate(count);
   const window = requested ?? attrs.window;
   if (words) {
     const format = formatKey(frame);
@@ -422,12 +422,12 @@ function palettePixels(frame: DecodedFrame, attrs: RenderingAttributes): Buffer 
   return out;
 }
 
-/** A decoded frame as 8-bit display pixels (no scaling). */
-export function displayPixels(frame: DecodedFrame, attrs: RenderingAttributes, window?: VoiWindow): DisplayPixels {
+/** A decoded frame as 8-bit display pixels (no scaling); grey pixels are written into `allocate`'s buffer. */
+export function displayPixels(frame: DecodedFrame, attrs: RenderingAttributes, window?: VoiWindow, allocate: FrameAllocator = Buffer.allocUnsafe): DisplayPixels {
   const size = { width: frame.columns, height: frame.rows };
   const pi = frame.photometricInterpretation;
   if (frame.samplesPerPixel === 1) {
-    if (pi === 'MONOCHROME1' || pi === 'MONOCHROME2') return { ...size, channels: 1, data: greyPixels(frame, attrs, window) };
+    if (pi === 'MONOCHROME1' || pi === 'MONOCHROME2') return { ...size, channels: 1, data: greyPixels(frame, attrs, window, allocate) };
     if (pi === 'PALETTE COLOR') return { ...size, channels: 3, data: palettePixels(frame, attrs) };
   } else if (frame.samplesPerPixel === 3) {
     if (pi === 'RGB') return { ...size, channels: 3, data: rgbPixels(frame) };
@@ -480,7 +480,10 @@ export async function encodeDisplayPixels(pixels: DisplayPixels, params: RenderP
     : image.jpeg({ quality: params.quality ?? DEFAULT_JPEG_QUALITY, optimiseCoding: false }).toBuffer();
 }
 
-/** A decoded frame rendered as `params` ask. */
-export async function renderFrame(frame: DecodedFrame, attrs: RenderingAttributes, params: RenderParams): Promise<Buffer> {
-  return encodeDisplayPixels(displayPixels(frame, attrs, params.window), params);
+/**
+ * A decoded frame rendered as `params` ask. `allocate`: where the display
+ * pixels go; the buffer is in use until the returned promise settles.
+ */
+export async function renderFrame(frame: DecodedFrame, attrs: RenderingAttributes, params: RenderParams, allocate?: FrameAllocator): Promise<Buffer> {
+  return encodeDisplayPixels(displayPixels(frame, attrs, params.window, allocate), params);
 }

@@ -16,6 +16,13 @@ export type ImagePixelAttributes = Pick<
   'rows' | 'columns' | 'samplesPerPixel' | 'bitsAllocated' | 'bitsStored' | 'highBit' | 'pixelRepresentation' | 'planarConfiguration' | 'photometricInterpretation'
 >;
 
+/**
+ * Where a frame-sized result is written: a buffer of `length` bytes (contents
+ * undefined) that the caller provides, e.g. lent by a BufferPool or reserved
+ * inside an answer (bufferPool.ts, retrieveFrames.ts). Without one, a new buffer.
+ */
+export type FrameAllocator = (length: number) => Buffer;
+
 /** A stored frame's attributes and its transfer syntax. */
 export interface FrameInfo extends ImagePixelAttributes {
   transferSyntaxUID: string;

@@ -40,6 +40,9 @@
  * --signed: 16-bit signed pixels (HU, intercept 0) instead of 12-bit unsigned (intercept -1024).
  * --only=ours | --only=orthanc: one side only (its figures as JSON).
  * --cpu-prof: our server runs under `node --cpu-prof` (.tmp/bench-profiles/).
+ * --cases=ID,ID: only these cases, in the default order (ids: frames-SYNTAX,
+ *   rendered-png-SYNTAX, rendered-jpeg-SYNTAX; SYNTAX native, rle, jpegls, j2k).
+ *   Default: all twelve.
  * --save-rendered=DIR: writes each side's rendered PNG of slice 1, and the expected one, there.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -68,6 +71,10 @@ const CPU_PROFILE_DIR = process.argv.includes('--cpu-prof') ? join(process.cwd()
 const WATCHDOG_MS = 20 * 60_000;
 const STOW_BATCH = 12;
 const SAVE_DIR = arg('save-rendered');
+const CASES = arg('cases')
+  ?.split(',')
+  .map((id) => id.trim())
+  .filter((id) => id !== '');
 
 const ORTHANC_GDCM_PLUGIN = '/usr/share/orthanc/plugins/libOrthancGdcm.so';
 const EXPLICIT_VR_LE = '1.2.840.10008.1.2.1';
@@ -454,7 +461,11 @@ async function main(): Promise<void> {
       ...data.series.map((s) => framesCase(data, s)),
       ...data.series.map((s) => renderedCase(data, s, 'png')),
       ...data.series.map((s) => renderedCase(data, s, 'jpeg')),
-    ];
+    ].filter((c) => CASES === undefined || CASES.includes(c.id));
+    const unknown = CASES?.filter((id) => !cases.some((c) => c.id === id)) ?? [];
+    if (unknown.length || cases.length === 0) {
+      throw new Error(`--cases: unknown case(s) ${unknown.join(', ') || '(none given)'}; known: ${data.series.flatMap((s) => [`frames-${s.name}`, `rendered-png-${s.name}`, `rendered-jpeg-${s.name}`]).join(', ')}`);
+    }
     const results = new Map<string, Map<Side['name'], Outcome>>();
     for (const c of cases) results.set(c.id, await measureCase(sides, c, INSTANCES));
     const finalRss = new Map(sides.map((s) => [s.name, peakRssMB(s.pid)]));

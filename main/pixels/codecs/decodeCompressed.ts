@@ -5,17 +5,18 @@
  * decoder here (HTJ2K, MPEG/HEVC video, JPEG XL) answer 'not-acceptable'
  * naming the syntax.
  */
-import type { FrameInfo } from '../types.js';
+import type { FrameAllocator, FrameInfo } from '../types.js';
 import { unsupported } from './frameErrors.js';
 import { decodeJpeg, type CodecResult } from './jpeg.js';
 import { decodeJpeg2000 } from './jpeg2000.js';
 import { decodeJpegLs } from './jpegLs.js';
 import { decodeRle } from './rle.js';
 
-type Codec = (data: Buffer, info: FrameInfo) => Promise<CodecResult>;
+/** `allocate`: where the decoded frame goes, for codecs that can write it there (RLE); the others return their own buffer. */
+type Codec = (data: Buffer, info: FrameInfo, allocate?: FrameAllocator) => Promise<CodecResult>;
 
-const same = (decode: (data: Buffer, info: FrameInfo) => Promise<Buffer> | Buffer): Codec => async (data, info) => ({
-  bytes: await decode(data, info),
+const same = (decode: (data: Buffer, info: FrameInfo, allocate?: FrameAllocator) => Promise<Buffer> | Buffer): Codec => async (data, info, allocate) => ({
+  bytes: await decode(data, info, allocate),
   photometricInterpretation: info.photometricInterpretation,
 });
 
@@ -42,8 +43,8 @@ export function hasDecoder(transferSyntaxUID: string): boolean {
   return transferSyntaxUID in CODECS;
 }
 
-export function decodeCompressed(data: Buffer, info: FrameInfo): Promise<CodecResult> {
+export function decodeCompressed(data: Buffer, info: FrameInfo, allocate?: FrameAllocator): Promise<CodecResult> {
   const codec = CODECS[info.transferSyntaxUID];
   if (!codec) throw unsupported(info.transferSyntaxUID, 'no decoder for this transfer syntax here');
-  return codec(data, info);
+  return codec(data, info, allocate);
 }

@@ -163,4 +163,24 @@ describe('encapsulated frames', () => {
     expect((await readEncapsulatedFrame(source, l, 2)).toString('latin1')).toBe('CCCCCC');
     await expect(readEncapsulatedFrame(source, l, 3)).rejects.toThrow('frame 3 is not in the pixel data (2 frames)');
   });
+
+  it('are read into the buffer a caller gives, fragment after fragment, from a file or from memory', async () => {
+    const content = Buffer.from('....AAAA....BB....CCCCCC..', 'latin1');
+    const path = join(dir, 'fragments.bin');
+    writeFileSync(path, content);
+    const l = layout({ encapsulated: true, numberOfFrames: 1, frames: [[{ offset: 4, length: 4 }, { offset: 12, length: 2 }, { offset: 18, length: 6 }]] });
+    const handle = await open(path, 'r');
+    try {
+      for (const source of [fileByteSource(handle, 't'), bufferByteSource(content, 't')]) {
+        const given = Buffer.alloc(20, '#');
+        const lengths: number[] = [];
+        const frame = await readEncapsulatedFrame(source, l, 1, (length) => (lengths.push(length), given.subarray(3, 3 + length)));
+        expect(lengths).toEqual([12]);
+        expect(frame.buffer).toBe(given.buffer);
+        expect(given.toString('latin1')).toBe('###AAAABBCCCCCC#####');
+      }
+    } finally {
+      await handle.close();
+    }
+  });
 });

@@ -113,4 +113,52 @@ describe('RLE decoding', () => {
     const short = rleFrame(planesOf(words.subarray(0, 100)));
     expect(() => decodeRle(short, info(rows, columns, {}))).toThrow(/RLE segment 1 decodes to 100 bytes, 1961 expected/);
   });
+
+  test('a low-byte segment that ends early is reported as segment 2', () => {
+    const [high, low] = planesOf(words);
+    const short = rleFrame([high!, low!.subarray(0, 777)]);
+    expect(() => decodeRle(short, info(rows, columns, { bitsStored: 12, highBit: 11 }))).toThrow(/RLE segment 2 decodes to 777 bytes, 1961 expected/);
+  });
 });
+
+/** Words whose two byte planes have independent runs: repeats and literals of odd and even lengths, starting at odd and even words. */
+function mixedRunWords(count: number): Uint16Array {
+  let seed = 777;
+  const next = (n: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) % n;
+  const plane = () => {
+    const bytes = new Uint8Array(count);
+    for (let i = 0; i < count; ) {
+      const length = 1 + next(next(2) ? 9 : 300);
+      const value = next(256);
+      const repeat = next(2) === 1;
+      for (let k = 0; k < length && i < count; k++, i++) bytes[i] = repeat ? value : next(256);
+    }
+    return bytes;
+  };
+  const [high, low] = [plane(), plane()];
+  return Uint16Array.from(high, (h, i) => (h << 8) | low[i]!);
+}
+
+describe('RLE decoding of 16-bit words, every Bits Stored and sign', () => {
+  const rows = 61;
+  const columns = 67; // an odd number of words
+  const words = mixedRunWords(rows * columns);
+  const frame = rleFrame(planesOf(words));
+
+  for (const bitsStored of [16, 15, 12, 9, 8, 7, 4, 1]) {
+    for (const pixelRepresentation of [0, 1]) {
+      test(`${bitsStored} bits stored, ${pixelRepresentation ? 'signed' : 'unsigned'}: each word masked (and sign-extended) as the reference does`, () => {
+        const out = decodeRle(frame, info(rows, columns, { bitsStored, highBit: bitsStored - 1, pixelRepresentation }));
+        const mask = 2 ** bitsStored - 1;
+        const signBit = 2 ** (bitsStored - 1);
+        const expected = Array.from(words, (w) => {
+          const v = w & mask;
+          return pixelRepresentation === 1 && v >= signBit ? (v - 2 * signBit) & 0xffff : v;
+        });
+        expect(out.length).toBe(rows * columns * 2);
+        expect(Array.from({ length: rows * columns }, (_, i) => out.readUInt16LE(i * 2))).toEqual(expected);
+      });
+    }
+  }
+});
+
