@@ -29,8 +29,38 @@ function missingUid(name: string, key: string): AppError {
   return new AppError('bad-dicom', `missing ${name} (${key.slice(0, 4)},${key.slice(4)})`, { missingUid: name });
 }
 
-export function parseInstance(bytes: Buffer): ParsedInstance {
-  const file = readPart10(bytes);
+/**
+ * How much of a file in pieces parseInstanceOfChunks joins for a first try:
+ * the attributes before the pixel data are a few KB in most files.
+ */
+const HEAD_BYTES = 32 * 1024;
+
+/**
+ * parseInstance of a file given as the pieces it arrived in (a STOW-RS part):
+ * the pieces are not joined when the attributes can be read from the first
+ * ones, the bulk data past them being only located (readPart10's
+ * `fileLength`); otherwise, and whenever that reading fails, the whole file
+ * is joined and parsed, so the result (or the error) is parseInstance's.
+ */
+export function parseInstanceOfChunks(chunks: readonly Buffer[], size: number): ParsedInstance {
+  if (chunks.length === 1) return parseInstance(chunks[0]!);
+  let headLength = 0;
+  let count = 0;
+  while (count < chunks.length && headLength < HEAD_BYTES) headLength += chunks[count++]!.length;
+  if (headLength < size) {
+    const head = count === 1 ? chunks[0]! : Buffer.concat(chunks.slice(0, count), headLength);
+    try {
+      return parseInstance(head, size);
+    } catch {
+      // Needs more than the head (or fails): the whole file decides.
+    }
+  }
+  return parseInstance(Buffer.concat(chunks, size));
+}
+
+/** `fileLength`: see readPart10 (`bytes` is then only the start of the file). */
+export function parseInstance(bytes: Buffer, fileLength = bytes.length): ParsedInstance {
+  const file = readPart10(bytes, fileLength);
   const { dataset, bulk, pixelData, writtenText } = file.reading;
 
   const sopInstanceUID = required(dataset, '00080018', 'SOPInstanceUID');

@@ -105,9 +105,24 @@ export function badDicom(message: string): AppError {
 /**
  * Reads the dataset encoded in `buf` from `start` to the end of `buf`.
  * `where` is appended to truncation messages (e.g. ' of the inflated dataset').
+ *
+ * `fileLength`, when longer than `buf`: `buf` is only the start of the
+ * encoded bytes, which are `fileLength` long (a file still in the pieces it
+ * arrived in). The walk then skips top-level bulk values that run past `buf`
+ * (their bytes are never read, only their range kept) and throws
+ * HeadTooShort as soon as it would need any other byte past `buf`; the
+ * caller then reads the whole file instead. A walk that does not throw gives
+ * what the whole file would give.
  */
-export function readDataset(buf: Buffer, start: number, encoding: DatasetEncoding, where = ''): DatasetReading {
-  return new DatasetWalker(buf, where).read(start, encoding);
+export function readDataset(buf: Buffer, start: number, encoding: DatasetEncoding, where = '', fileLength = buf.length): DatasetReading {
+  return new DatasetWalker(buf, where, Math.max(fileLength, buf.length)).read(start, encoding);
+}
+
+/** readDataset (or readPart10) given only the start of a file needed bytes past it. */
+export class HeadTooShort extends Error {
+  constructor(at: number) {
+    super(`the first bytes of the file end before offset ${at}, which the reading needs`);
+  }
 }
 
 class DatasetWalker {
@@ -115,15 +130,21 @@ class DatasetWalker {
   private readonly writtenText: Record<string, string> = {};
   private pixelData?: PixelDataElement;
   private depth = 0;
+  /** `buf` holds only the start of the encoded bytes (see readDataset). */
+  private readonly partial: boolean;
 
   constructor(
     private readonly buf: Buffer,
     private readonly where: string,
-  ) {}
+    /** Length of the whole encoded bytes (`buf.length` unless partial). */
+    private readonly fileLength: number,
+  ) {
+    this.partial = fileLength > buf.length;
+  }
 
   read(start: number, encoding: DatasetEncoding): DatasetReading {
     const dataset: DicomJsonDataset = {};
-    this.readElements(dataset, start, this.buf.length, false, encoding.explicit, encoding.little, '', { decoding: DEFAULT_DECODING });
+    this.readElements(dataset, start, this.fileLength, false, encoding.explicit, encoding.little, '', { decoding: DEFAULT_DECODING });
     return { dataset, bulk: this.bulk, pixelData: this.pixelData, writtenText: this.writtenText };
   }
 
@@ -144,6 +165,8 @@ class DatasetWalker {
         if (topLevel && !delimited) return limit;
         throw this.truncated(limit, `an element header at offset ${pos}`);
       }
+      // Only the top level runs past `buf` when partial (nested reads stay within it, readValue).
+      if (this.partial && limit > buf.length && pos + 12 > buf.length) throw new HeadTooShort(pos + 12);
       const group = little ? buf.readUInt16LE(pos) : buf.readUInt16BE(pos);
       const element = little ? buf.readUInt16LE(pos + 2) : buf.readUInt16BE(pos + 2);
       const tag = (group * 0x10000 + element) >>> 0;
@@ -242,6 +265,8 @@ class DatasetWalker {
     const skip = (tag & 0xffff) === 0 || (prefix === '' && tag >>> 16 === 0x0002); // group length, stray File Meta
 
     if (length === UNDEFINED_LENGTH) {
+      // Partial: what has no length must be found within `buf` (running past it reads as truncated, and the caller reads the whole file).
+      if (this.partial) limit = Math.min(limit, buf.length);
       const isSequence = vr === 'SQ' || vr === 'UN' || (vr !== 'OB' && vr !== 'OW' && tag !== PIXEL_DATA && this.nextIsItem(valueOffset, limit, little));
       if (isSequence) {
         // UN of undefined length: a sequence in implicit VR little endian (PS3.5 6.2.2).
@@ -260,6 +285,10 @@ class DatasetWalker {
     }
 
     const end = valueOffset + length;
+    if (this.partial && end > buf.length && end <= limit && !(prefix === '' && (skip || BINARY_VRS.has(vr)))) {
+      // Only top-level values never read (bulk data, group lengths) may lie past `buf`.
+      throw new HeadTooShort(end);
+    }
     if (end > limit) {
       if (limit === buf.length) {
         throw this.truncated(buf.length, `${tagLabel(tag)}: its value of ${length} bytes starts at offset ${valueOffset}, only ${buf.length - valueOffset} bytes remain`);

@@ -11,7 +11,7 @@
  * that say explicit but are implicit (and the reverse) exist.
  */
 import { inflateRawSync, inflateSync } from 'node:zlib';
-import { KNOWN_VRS, LONG_VRS, badDicom, readDataset, type DatasetEncoding, type DatasetReading } from './readDataset.js';
+import { HeadTooShort, KNOWN_VRS, LONG_VRS, badDicom, readDataset, type DatasetEncoding, type DatasetReading } from './readDataset.js';
 
 export const IMPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2';
 export const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
@@ -161,7 +161,15 @@ function inflate(buf: Buffer, offset: number): Buffer {
   }
 }
 
-export function readPart10(buf: Buffer): Part10 {
+/**
+ * `fileLength`, when longer than `buf`: `buf` is only the start of a file of
+ * that length (see readDataset). Only a file with a preamble, a File Meta
+ * Information that fits in `buf` and declares a transfer syntax its first
+ * element agrees with, and no deflate, is read so; any other throws
+ * HeadTooShort, as does a dataset that needs bytes past `buf`.
+ */
+export function readPart10(buf: Buffer, fileLength = buf.length): Part10 {
+  if (fileLength > buf.length) return readPart10Head(buf, fileLength);
   if (buf.length === 0) throw badDicom('not a DICOM file: it is empty (0 bytes)');
   let meta: FileMeta | undefined;
   if (buf.length >= 132 && buf.toString('latin1', 128, 132) === 'DICM') meta = readFileMeta(buf, 132);
@@ -206,5 +214,29 @@ export function readPart10(buf: Buffer): Part10 {
     reading,
     mediaStorageSOPClassUID: meta?.mediaStorageSOPClassUID,
     mediaStorageSOPInstanceUID: meta?.mediaStorageSOPInstanceUID,
+  };
+}
+
+/** readPart10 of the start of a file: only the plain case, where the guesses of the whole-file reading cannot depend on what `buf` lacks. */
+function readPart10Head(buf: Buffer, fileLength: number): Part10 {
+  if (buf.length < 132 || buf.toString('latin1', 128, 132) !== 'DICM') throw new HeadTooShort(132);
+  const meta = readFileMeta(buf, 132);
+  const { datasetOffset, transferSyntaxUID } = meta;
+  // The File Meta walk stops at the end of `buf` as at its last element: it must have stopped at the dataset.
+  if (datasetOffset + 8 > buf.length) throw new HeadTooShort(datasetOffset + 8);
+  if (!transferSyntaxUID || transferSyntaxUID === DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN) throw new HeadTooShort(fileLength);
+  const encoding = declaredEncoding(transferSyntaxUID);
+  // A declaration the first element contradicts is settled by looking further (readPart10): not from a head.
+  if (isVr(buf, datasetOffset) !== encoding.explicit) throw new HeadTooShort(fileLength);
+  return {
+    transferSyntaxUID,
+    guessed: false,
+    encoding,
+    deflated: false,
+    datasetOffset,
+    bytes: buf,
+    reading: readDataset(buf, datasetOffset, encoding, '', fileLength),
+    mediaStorageSOPClassUID: meta.mediaStorageSOPClassUID,
+    mediaStorageSOPInstanceUID: meta.mediaStorageSOPInstanceUID,
   };
 }

@@ -7,7 +7,8 @@
  * streamsearch (Boyer-Moore-Horspool in JavaScript, one callback per slice)
  * would not save code here, since a DICOM part must be held whole anyway; the
  * reader only needs the delimiter position, which Buffer.indexOf (native)
- * finds. One part is in memory at a time, never the whole request.
+ * finds. One part is in memory at a time, never the whole request, and it
+ * stays in the pieces it arrived in unless its consumer asks for one Buffer.
  */
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -17,10 +18,35 @@ import { formatParam } from './mediaType.js';
 export interface MultipartPart {
   /** Header names lower-cased, values trimmed. */
   headers: Record<string, string>;
-  /** The part's body (empty when `oversize` is set). */
-  body: Buffer;
+  /**
+   * The part's body as it arrived: slices of the source's chunks, in order, not
+   * copied (empty when `oversize` is set). A consumer that can take the pieces
+   * (STOW-RS writes them with one writev) saves joining a big part.
+   */
+  chunks: Buffer[];
+  /** Length of the body in bytes (0 when `oversize` is set). */
+  size: number;
+  /** The body in one Buffer, joined from `chunks` on first use. */
+  readonly body: Buffer;
   /** Set when the body exceeded `maxPartSize`: its size in bytes; the bytes were discarded. */
   oversize?: number;
+}
+
+/** A part read; its body is joined only when asked for. */
+class ReadPart implements MultipartPart {
+  private joined: Buffer | undefined;
+
+  constructor(
+    readonly headers: Record<string, string>,
+    readonly chunks: Buffer[],
+    readonly size: number,
+    readonly oversize?: number,
+  ) {}
+
+  get body(): Buffer {
+    this.joined ??= this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size);
+    return this.joined;
+  }
 }
 
 export interface MultipartReadOptions {
@@ -130,10 +156,7 @@ export async function* readMultipart(
     else body = [];
   };
   const takePart = (): MultipartPart => {
-    const part: MultipartPart =
-      bodySize > maxPartSize
-        ? { headers, body: Buffer.alloc(0), oversize: bodySize }
-        : { headers, body: body.length === 1 ? body[0]! : Buffer.concat(body, bodySize) };
+    const part = bodySize > maxPartSize ? new ReadPart(headers, [], 0, bodySize) : new ReadPart(headers, body, bodySize);
     headers = {};
     body = [];
     bodySize = 0;

@@ -118,15 +118,16 @@ class BatchStorer {
     private readonly studyInstanceUID: string | undefined,
   ) {}
 
-  async add(body: Buffer): Promise<void> {
+  /** `chunks`: the part's body as it arrived, `size` bytes (the store joins it only if it must). */
+  async add(chunks: Buffer[], size: number): Promise<void> {
     this.batch ??= this.store.beginBatch(this.studyInstanceUID ? { studyInstanceUID: this.studyInstanceUID } : undefined);
     try {
-      this.batch.add(body);
+      this.batch.add(chunks);
     } catch (err) {
       this.failed.push({ reason: FAILURE_REASON.outOfResources, message: asAppError(err).message });
       return;
     }
-    this.batchBytes += body.length;
+    this.batchBytes += size;
     if (this.batch.size >= BATCH_INSTANCES || this.batchBytes >= BATCH_BYTES) await this.flush();
     else await this.batch.drained(MAX_UNWRITTEN_BYTES);
   }
@@ -235,7 +236,7 @@ export const storeInstances: Transaction = async (request, reply, ctx) => {
       parts++;
       const failure = partFailure(part.headers, part.oversize, parts);
       if (failure) storer.failed.push(failure);
-      else await storer.add(part.body);
+      else await storer.add(part.chunks, part.size);
     }
   } catch (err) {
     if (!(err instanceof AppError) && (body.destroyed || (err as NodeJS.ErrnoException).code === 'ECONNRESET')) {

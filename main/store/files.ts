@@ -57,12 +57,22 @@ export class StorageArea {
     return /^[0-9a-f]{4}$/.test(hex) ? hex + random.slice(4) : random;
   }
 
-  /** Writes `bytes` to the temp file of `uuid` (which must not exist) and fsyncs it. */
-  async writeTemp(bytes: Uint8Array, uuid: string): Promise<void> {
+  /**
+   * Writes `bytes` (one buffer, or pieces in order) to the temp file of `uuid`
+   * (which must not exist) and fsyncs it. One writev whatever the size
+   * (FileHandle.writeFile would cut a file in writes of 512 KiB, each a trip
+   * through the thread pool).
+   */
+  async writeTemp(bytes: Uint8Array | readonly Uint8Array[], uuid: string): Promise<void> {
     const path = this.tempPathOf(uuid);
+    const pieces = bytes instanceof Uint8Array ? [bytes] : bytes;
+    let size = 0;
+    for (const piece of pieces) size += piece.length;
     const handle = await open(path, 'wx');
     try {
-      await handle.writeFile(bytes);
+      // libuv writes all the pieces (it loops over short writes), or fails.
+      const { bytesWritten } = await handle.writev(pieces as Uint8Array[]);
+      if (bytesWritten !== size) throw new Error(`short write: ${bytesWritten} of ${size} bytes`);
       await handle.sync();
     } catch (err) {
       await handle.close().catch(() => undefined);

@@ -63,10 +63,9 @@ export interface InstanceRecord {
   dataset: string;
 }
 
-/** `bytes`: the Part-10 file (its size is recorded). */
-export function instanceRecord(parsed: ParsedInstance, ids: ResourceIds, bytes: Buffer): InstanceRecord {
+/** `size`: the length of the Part-10 file in bytes. */
+export function instanceRecord(parsed: ParsedInstance, ids: ResourceIds, size: number): InstanceRecord {
   const ds = parsed.dataset;
-  const size = bytes.length;
   const main = orthancMainTags(ds, parsed.writtenText);
   const studyAttrs = { ...pickTags(ds, PATIENT_TAGS), ...pickTags(ds, STUDY_TAGS) };
   return {

@@ -16,13 +16,13 @@
  */
 import { AppError } from '../errors.js';
 import type { ParsedInstance } from '../dicom/types.js';
-import { parseInstance } from '../dicom/parseInstance.js';
+import { parseInstance, parseInstanceOfChunks } from '../dicom/parseInstance.js';
 import type { StorageArea } from './files.js';
 import { instanceRecord, type InstanceRecord } from './indexRecord.js';
 import type { IndexWriter } from './indexWriter.js';
 import { resourceIds } from './orthancIds.js';
 import type { Db } from './schema.js';
-import type { StoreBatch, StoreOutcome } from './types.js';
+import type { FileBytes, StoreBatch, StoreOutcome } from './types.js';
 
 export interface IngestContext {
   db: Db;
@@ -71,11 +71,11 @@ function missingUid(err: unknown): boolean {
   return typeof err.details?.missingUid === 'string';
 }
 
-/** Parses and checks one input; a failure outcome, or the parsed instance. */
-function examine(bytes: Buffer, studyInstanceUID: string | undefined): StoreOutcome | ParsedInstance {
+/** Parses and checks one input of `size` bytes; a failure outcome, or the parsed instance. */
+function examine(bytes: FileBytes, size: number, studyInstanceUID: string | undefined): StoreOutcome | ParsedInstance {
   let parsed: ParsedInstance;
   try {
-    parsed = parseInstance(bytes);
+    parsed = Buffer.isBuffer(bytes) ? parseInstance(bytes) : parseInstanceOfChunks(bytes, size);
   } catch (err) {
     const message = err instanceof AppError ? err.message : `unreadable DICOM: ${(err as Error).message}`;
     return { ok: false, reason: missingUid(err) ? 'missing-uid' : 'bad-dicom', message };
@@ -109,6 +109,13 @@ function examine(bytes: Buffer, studyInstanceUID: string | undefined): StoreOutc
     };
   }
   return parsed;
+}
+
+function sizeOf(bytes: FileBytes): number {
+  if (Buffer.isBuffer(bytes)) return bytes.length;
+  let size = 0;
+  for (const piece of bytes) size += piece.length;
+  return size;
 }
 
 /** One instance of a batch: a failure already known, or a candidate being written. */
@@ -153,17 +160,18 @@ export class IngestBatch implements StoreBatch {
   }
 
   /** Parses and checks `bytes` and starts writing its temp file; its outcome comes from commit(). */
-  add(bytes: Buffer): void {
+  add(bytes: FileBytes): void {
     if (this.committed) throw new AppError('internal', 'ingest: an instance was added to a batch already committed');
     const index = this.entries.length;
-    const examined = examine(bytes, this.options.studyInstanceUID);
+    const size = sizeOf(bytes);
+    const examined = examine(bytes, size, this.options.studyInstanceUID);
     if ('ok' in examined) {
       this.entries.push({ outcome: examined });
       return;
     }
     let record: InstanceRecord;
     try {
-      record = instanceRecord(examined, resourceIds(examined), bytes);
+      record = instanceRecord(examined, resourceIds(examined), size);
     } catch (err) {
       const message = `instance ${examined.sopInstanceUID} cannot be indexed: ${(err as Error).message}`;
       this.entries.push({ outcome: { ok: false, reason: 'bad-dicom', message, sopClassUID: examined.sopClassUID, sopInstanceUID: examined.sopInstanceUID } });
@@ -182,12 +190,12 @@ export class IngestBatch implements StoreBatch {
       return;
     }
     const uuid = this.ctx.storage.newUuid(record.ids.study);
-    this.unwritten += bytes.length;
+    this.unwritten += size;
     const written = this.ctx.storage.writeTemp(bytes, uuid).then(
       (): PromiseSettledResult<void> => ({ status: 'fulfilled', value: undefined }),
       (reason: unknown): PromiseSettledResult<void> => ({ status: 'rejected', reason }),
     );
-    void written.then(() => this.wrote(bytes.length));
+    void written.then(() => this.wrote(size));
     this.entries.push({ candidate: { index, parsed: examined, record, uuid, written } });
   }
 

@@ -116,13 +116,20 @@ export interface ImportReport extends ImportProgress {
   failures: Array<{ path: string; message: string }>;
 }
 
+/**
+ * A Part-10 file in memory: one Buffer, or the pieces it arrived in, in order
+ * (a STOW-RS part), which the store writes as they are (one writev) and joins
+ * only when its attributes are not all in the first pieces.
+ */
+export type FileBytes = Buffer | readonly Buffer[];
+
 /** A batch being filled (Store.beginBatch); outcomes come from commit(), one per instance added, in order. */
 export interface StoreBatch {
   /** Instances added so far. */
   readonly size: number;
   /** Bytes added whose temp file is not written yet. */
   readonly unwrittenBytes: number;
-  add(bytes: Buffer): void;
+  add(bytes: FileBytes): void;
   /** Resolves once at most `bytes` remain unwritten. */
   drained(bytes: number): Promise<void>;
   commit(): Promise<StoreOutcome[]>;

@@ -90,6 +90,23 @@ describe('readMultipart', () => {
     }
   });
 
+  it('gives each body as the pieces it arrived in, without copying them, and joins them only when asked', async () => {
+    const bodies = [randomBytes(200_000), randomBytes(3)];
+    const writer = new MultipartWriter('application/dicom', B);
+    const bytes = Buffer.concat([...bodies.flatMap((b) => [writer.partHead({}), b]), writer.end()]);
+    const parts = await readAll(bytes, B, 65536);
+    parts.forEach((p, i) => {
+      expect(p.size).toBe(bodies[i]!.length);
+      expect(p.chunks.reduce((n, c) => n + c.length, 0)).toBe(p.size);
+      expect(Buffer.concat(p.chunks).equals(bodies[i]!)).toBe(true);
+    });
+    // Views of the source's memory (a copy has a buffer of its own), but for the source's first chunk, which the reader joins to its start.
+    const copies = parts.flatMap((p) => p.chunks).filter((c) => c.buffer !== bytes.buffer);
+    expect(copies).toEqual([parts[0]!.chunks[0]]);
+    expect(parts[0]!.chunks.length).toBeGreaterThan(1);
+    expect(parts[0]!.body).toBe(parts[0]!.body); // joined once
+  });
+
   it('yields the complete parts and then fails when the closing delimiter is missing', async () => {
     const truncated = body(`--${B}\r\nContent-Type: a/b\r\n\r\none\r\n--${B}\r\nContent-Type: a/b\r\n\r\ntwo, cut here`);
     for (const size of [1, 7, truncated.length]) {

@@ -84,4 +84,34 @@ describe('beginBatch', () => {
     expect(tempFiles()).toEqual([]);
     expect((await batch.commit()).map((o) => !o.ok && o.reason)).toEqual(['study-mismatch']);
   });
+
+  test('an instance given as the pieces it arrived in is stored byte for byte, with the same record as from one buffer', async () => {
+    const files = synthStudy({ key: 'batch-5', patientID: 'PB5', patientName: 'BATCH^FIVE', series: 1, instancesPerSeries: 2, rows: 256, columns: 256 });
+    const pieces = (bytes: Buffer, size: number) => Array.from({ length: Math.ceil(bytes.length / size) }, (_, k) => bytes.subarray(k * size, (k + 1) * size));
+    const batch = t.store.beginBatch();
+    batch.add(pieces(files[0]!, 65536));
+    batch.add(pieces(files[1]!, 100)); // more pieces than one writev call takes (IOV_MAX 1024)
+    batch.add([Buffer.from('not a DICOM '), Buffer.from('file at all')]);
+    batch.add([]);
+    expect(batch.unwrittenBytes).toBe(files[0]!.length + files[1]!.length);
+    const outcomes = await batch.commit();
+    expect(outcomes.map((o) => (o.ok ? o.status : o.reason))).toEqual(['Success', 'Success', 'bad-dicom', 'bad-dicom']);
+    const other = tempStore('store-batch-whole-');
+    try {
+      await other.store.storeInstances(files);
+      for (const [k, outcome] of outcomes.slice(0, 2).entries()) {
+        if (!outcome.ok) throw new Error('expected a stored instance');
+        const stored = t.store.getInstance(outcome.ids.instance)!;
+        expect(readFileSync(stored.path).equals(files[k]!)).toBe(true);
+        const fromWhole = other.store.getInstance(outcome.ids.instance)!;
+        expect({ ...stored, path: '' }).toEqual({ ...fromWhole, path: '' });
+        const selector = { study: outcome.studyInstanceUID, instance: outcome.sopInstanceUID };
+        const metadata = [...t.store.instanceMetadata(selector)];
+        expect(metadata).toHaveLength(1);
+        expect(metadata).toEqual([...other.store.instanceMetadata(selector)]);
+      }
+    } finally {
+      other.cleanup();
+    }
+  });
 });
