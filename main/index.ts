@@ -7,7 +7,6 @@
  * app's user-data folder when it exists, else the defaults (storage under the
  * user-data folder).
  */
-import './threadPool.js';
 import { app, BrowserWindow, dialog, ipcMain } from 'electron';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -5,7 +5,6 @@
  * server and the store and exits 0. A configuration error prints the message
  * and exits 1; the file is never written.
  */
-import './threadPool.js';
 import { loadConfigFile, defaultConfig } from './config/loadConfig.js';
 import type { Config } from './config/types.js';
 import { startEngine } from './startEngine.js';
