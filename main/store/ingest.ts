@@ -22,12 +22,15 @@ import { instanceRecord, type InstanceRecord } from './indexRecord.js';
 import type { IndexWriter } from './indexWriter.js';
 import { resourceIds } from './orthancIds.js';
 import type { Db } from './schema.js';
+import type { DurableCommits } from './durableCommit.js';
 import type { FileBytes, StoreBatch, StoreOutcome } from './types.js';
 
 export interface IngestContext {
   db: Db;
   storage: StorageArea;
   writer: IndexWriter;
+  /** The batch's journal and index commits, durable without blocking the event loop. */
+  commits: DurableCommits;
 }
 
 interface Candidate {
@@ -214,7 +217,7 @@ export class IngestBatch implements StoreBatch {
   async commit(): Promise<StoreOutcome[]> {
     if (this.committed) throw new AppError('internal', 'ingest: a batch was committed twice');
     this.committed = true;
-    const { db, storage, writer } = this.ctx;
+    const { db, storage, writer, commits } = this.ctx;
     const outcomes: StoreOutcome[] = new Array(this.entries.length);
     const candidates: Candidate[] = [];
     this.entries.forEach((entry, index) => {
@@ -228,9 +231,9 @@ export class IngestBatch implements StoreBatch {
     // journaled files no instance owns; names journaled for files never
     // written are harmless).
     if (candidates.length > 0) {
-      db.transaction(() => {
+      await commits.commit(() => {
         for (const c of candidates) writer.journal(c.uuid);
-      })();
+      });
     }
     // 4. Rename each file into place as soon as it is written (the journal is durable now).
     const moved = await Promise.all(
@@ -260,7 +263,7 @@ export class IngestBatch implements StoreBatch {
 
       // 5. One index transaction for the batch. Another batch may have stored the same instance meanwhile.
       const now = Date.now();
-      db.transaction(() => {
+      await commits.commit(() => {
         for (const c of inPlace) {
           if (writer.hasInstance(c.record.ids.instance)) {
             outcomes[c.index] = success(c.parsed, c.record, 'AlreadyStored');
@@ -271,7 +274,7 @@ export class IngestBatch implements StoreBatch {
             outcomes[c.index] = success(c.parsed, c.record, 'Success');
           }
         }
-      })();
+      });
     }
 
     // Files that will not be indexed: delete them, then their journal rows

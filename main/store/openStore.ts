@@ -17,6 +17,7 @@ import { recover } from './recovery.js';
 import { openIndex } from './schema.js';
 import { SearchIndex } from './searchIndex.js';
 import { lockStore } from './storeLock.js';
+import { DurableCommits } from './durableCommit.js';
 import type { Store } from './types.js';
 import './searchTypes.js';
 
@@ -53,13 +54,14 @@ export function openStore(options: OpenStoreOptions): Store {
   }
 
   const writer = new IndexWriter(db);
+  const commits = new DurableCommits(db, `${join(indexDirectory, INDEX_FILE_NAME)}-wal`);
   const instances = new InstanceQueries(db, storageDirectory);
   const resources = new OrthancResources(db, storage);
   const searchIndex = new SearchIndex(db);
   const store: Store = {
     storageDirectory,
-    storeInstances: (files, opts) => ingest({ db, storage, writer }, files, opts),
-    beginBatch: (opts) => new IngestBatch({ db, storage, writer }, opts),
+    storeInstances: (files, opts) => ingest({ db, storage, writer, commits }, files, opts),
+    beginBatch: (opts) => new IngestBatch({ db, storage, writer, commits }, opts),
     importPaths: (paths, opts) => importPaths((files) => store.storeInstances(files), paths, opts),
     findInstances: (selector) => instances.findInstances(selector),
     instanceFiles: (selector) => instances.instanceFiles(selector),
@@ -71,6 +73,7 @@ export function openStore(options: OpenStoreOptions): Store {
     statistics: () => resources.statistics(),
     search: (query) => searchIndex.search(query),
     close: () => {
+      commits.release();
       if (db.open) db.close();
       lock.release();
     },
