@@ -6,7 +6,7 @@
  * (no file read), bulk data URIs made absolute. application/dicom+xml:
  * multipart/related, one Native DICOM Model part per instance (PS3.19 A.1).
  */
-import { Readable } from 'node:stream';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { datasetToXml } from '../dicom/xml.js';
 import { INSTANCE_URL_TOKEN, type DicomJsonDataset } from '../dicom/types.js';
 import { AppError } from '../errors.js';
@@ -31,28 +31,60 @@ function jsonEscaped(text: string): string {
 }
 
 /**
+ * Chunks of JSON_CHUNK bytes, taken back once the socket has written them.
+ * Fresh memory for every answer cost more than the writing itself: freed
+ * buffers go back to the kernel between requests, and each page of a new one
+ * faults and is zeroed on first touch (measured: ~4 ms to fill the 1.5 MB of
+ * a 1000-instance answer into fresh chunks, ~0.1 ms into reused ones).
+ */
+const CHUNK_POOL: Buffer[] = [];
+const MAX_POOLED_CHUNKS = 16;
+
+function takeChunk(): Buffer {
+  return CHUNK_POOL.pop() ?? Buffer.allocUnsafeSlow(JSON_CHUNK);
+}
+
+function giveChunk(chunk: Buffer): void {
+  if (chunk.length === JSON_CHUNK && CHUNK_POOL.length < MAX_POOLED_CHUNKS) CHUNK_POOL.push(chunk);
+}
+
+/** Bytes to send, and the pooled chunk they lie in (given back once sent). */
+interface OutChunk {
+  bytes: Buffer;
+  chunk: Buffer;
+}
+
+/**
  * Text written as UTF-8 straight into byte chunks of JSON_CHUNK bytes (no
  * intermediate string is built); full chunks wait in `ready`.
  */
 class Utf8Chunks {
-  readonly ready: Buffer[] = [];
-  private chunk = Buffer.allocUnsafe(JSON_CHUNK);
+  readonly ready: OutChunk[] = [];
+  private chunk = takeChunk();
   private at = 0;
 
   put(text: string): void {
     const most = 3 * text.length; // UTF-8 bytes per UTF-16 code unit, at most
     if (this.at + most > this.chunk.length) {
       this.flush();
-      if (most > this.chunk.length) this.chunk = Buffer.allocUnsafe(most);
+      if (most > this.chunk.length) {
+        giveChunk(this.chunk);
+        this.chunk = Buffer.allocUnsafe(most); // not pooled (not JSON_CHUNK long)
+      }
     }
     this.at += this.chunk.write(text, this.at);
   }
 
   flush(): void {
     if (this.at === 0) return;
-    this.ready.push(this.chunk.subarray(0, this.at));
-    this.chunk = Buffer.allocUnsafe(JSON_CHUNK);
+    this.ready.push({ bytes: this.chunk.subarray(0, this.at), chunk: this.chunk });
+    this.chunk = takeChunk();
     this.at = 0;
+  }
+
+  /** The chunk being filled, unused: back to the pool. */
+  done(): void {
+    giveChunk(this.chunk);
   }
 }
 
@@ -61,7 +93,7 @@ class Utf8Chunks {
  * written once, in pieces around INSTANCE_URL_TOKEN, the instance URL in its
  * place (built from a prefix kept per series: only the SOP Instance UID is added).
  */
-function* jsonArrayChunks(items: Iterable<InstanceMetadata>, base: string): Generator<Buffer> {
+function* jsonArrayChunks(items: Iterable<InstanceMetadata>, base: string): Generator<OutChunk> {
   const baseJson = jsonEscaped(base);
   const out = new Utf8Chunks();
   let prefixKey = '';
@@ -87,7 +119,49 @@ function* jsonArrayChunks(items: Iterable<InstanceMetadata>, base: string): Gene
   }
   out.put(separator === '[' ? '[]' : ']');
   out.flush();
+  out.done();
   yield* out.ready;
+}
+
+/**
+ * Sends the chunks on the raw response (headers from `reply`: Content-Type,
+ * CORS…), each given back to the pool once written. A client that goes away
+ * ends the loop; an error after the headers truncates the answer.
+ */
+async function sendChunks(request: FastifyRequest, reply: FastifyReply, chunks: Iterator<OutChunk>): Promise<void> {
+  const first = chunks.next(); // the first page of the index is read before anything is sent
+  reply.hijack();
+  const res = reply.raw;
+  for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) res.setHeader(name, value);
+  res.writeHead(200);
+  if (request.method === 'HEAD') {
+    res.end();
+    return;
+  }
+  try {
+    for (let next = first; !next.done; next = chunks.next()) {
+      const { bytes, chunk } = next.value;
+      if (res.destroyed) {
+        giveChunk(chunk);
+        continue;
+      }
+      if (!res.write(bytes, () => giveChunk(chunk))) {
+        await new Promise<void>((resolve) => {
+          const go = () => {
+            res.off('drain', go);
+            res.off('close', go);
+            resolve();
+          };
+          res.once('drain', go);
+          res.once('close', go);
+        });
+      }
+    }
+    res.end();
+  } catch (err) {
+    request.log.error({ err }, 'metadata answer cut short');
+    res.destroy(err instanceof Error ? err : undefined);
+  }
 }
 
 function* xmlParts(items: Iterable<InstanceMetadata>, base: string): Generator<OutgoingPart> {
@@ -121,7 +195,7 @@ export const retrieveMetadata: Transaction = async (request, reply, ctx) => {
 
   if (offer === JSON_OFFER) {
     reply.header('Content-Type', 'application/dicom+json; charset=utf-8');
-    return reply.send(Readable.from(jsonArrayChunks(items, base), { objectMode: false }));
+    return sendChunks(request, reply, jsonArrayChunks(items, base));
   }
   const writer = new MultipartWriter('application/dicom+xml');
   reply.header('Content-Type', writer.contentType);

@@ -33,4 +33,29 @@ describe('metadata of a 1,000-instance series', () => {
     );
     expect(datasets.map((d) => d['00200013']!.Value![0])).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
   });
+
+  it('gives the same bytes to many clients at once, one of them reading slowly (answers share pooled byte chunks)', async () => {
+    const url = `${engine.dicomWebUrl}/studies/${synthUid(KEY, 1)}/series/${synthUid(KEY, 2, 1)}/metadata`;
+    const reference = Buffer.from(await (await fetch(url)).arrayBuffer());
+    expect(reference.length).toBeGreaterThan(512 * 1024); // several chunks
+    const slow = (async () => {
+      const res = await fetch(url);
+      const reader = res.body!.getReader();
+      const parts: Uint8Array[] = [];
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        parts.push(value);
+        await new Promise((resolve) => setTimeout(resolve, 5)); // the server's socket fills up meanwhile
+      }
+      return Buffer.concat(parts);
+    })();
+    const fast = Array.from({ length: 6 }, async () => Buffer.from(await (await fetch(url)).arrayBuffer()));
+    for (const answer of await Promise.all([slow, ...fast])) expect(answer.equals(reference)).toBe(true);
+    // HEAD: the headers, no body.
+    const head = await fetch(url, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-type')).toMatch(/^application\/dicom\+json/);
+    expect((await head.arrayBuffer()).byteLength).toBe(0);
+  });
 });
