@@ -16,7 +16,8 @@ export function stringifyDataset(dataset: DicomJsonDataset): string {
   return out + '}';
 }
 
-function stringifyElement(element: DicomJsonElement): string {
+/** One element's DICOM JSON text (sequence items with their attributes in ascending tag order). */
+export function stringifyElement(element: DicomJsonElement): string {
   if (element.vr !== 'SQ' || !element.Value) return JSON.stringify(element);
   const items = element.Value.map((item) => (item && typeof item === 'object' ? stringifyDataset(item as DicomJsonDataset) : JSON.stringify(item)));
   return `{"vr":"SQ","Value":[${items.join(',')}]}`;

@@ -5,6 +5,7 @@
  * searchIndex.ts, rules in matching.ts); text ignores ASCII case (NOCASE,
  * LIKE), UIDs and numbers are exact, dates and times compare as canonical text.
  */
+import { normalisePersonName } from './dicomValues.js';
 import { wildcardLike } from './matching.js';
 import type { MatchFilter, SearchLevel } from './searchTypes.js';
 
@@ -57,6 +58,23 @@ export function columnOf(filter: MatchFilter, level: SearchLevel): Column | unde
   return column && DEPTH[column.level] <= DEPTH[level] ? column : undefined;
 }
 
+/**
+ * A person-name condition: qido_pn (matching.ts) preceded, when the pattern
+ * starts with literal characters, by two LIKEs that every matching name passes
+ * (a name matches through its whole text or one of its '='-separated groups, so
+ * it starts with that prefix or has it right after a '='; LIKE ignores ASCII
+ * case, a superset of the exact comparison of normalised names). SQLite then
+ * calls back into JavaScript only for the few rows that can match.
+ */
+function personName(e: string, pattern: string, fuzzy: boolean): [string, unknown[]] {
+  const pn: [string, unknown[]] = [`qido_pn(${e}, ?, ?)`, [pattern, fuzzy ? 1 : 0]];
+  if (fuzzy) return pn;
+  const prefix = /^[^*?]*/.exec(normalisePersonName(pattern))![0];
+  if (prefix === '') return pn;
+  const like = wildcardLike(prefix);
+  return [`(${e} LIKE ? ESCAPE '\\' OR ${e} LIKE ? ESCAPE '\\') AND ${pn[0]}`, [`${like}%`, `%=${like}%`, ...pn[1]]];
+}
+
 /** SQL condition for a filter on a column, with its parameters. */
 export function condition(column: Column, filter: MatchFilter, fuzzy: boolean): { sql: string; params: unknown[] } | undefined {
   const { rule } = filter;
@@ -67,7 +85,7 @@ export function condition(column: Column, filter: MatchFilter, fuzzy: boolean): 
     case 'universal':
       return undefined;
     case 'single':
-      if (column.type === 'pn') [sql, params] = [`qido_pn(${e}, ?, ?)`, [rule.value, fuzzy ? 1 : 0]];
+      if (column.type === 'pn') [sql, params] = personName(e, rule.value, fuzzy);
       else if (column.type === 'int') {
         const n = Number(rule.value);
         [sql, params] = Number.isInteger(n) ? [`${e} = ?`, [n]] : ['0', []];
@@ -75,7 +93,7 @@ export function condition(column: Column, filter: MatchFilter, fuzzy: boolean): 
       else [sql, params] = [`${e} = ?`, [rule.value]];
       break;
     case 'wildcard':
-      if (column.type === 'pn') [sql, params] = [`qido_pn(${e}, ?, ?)`, [rule.pattern, fuzzy ? 1 : 0]];
+      if (column.type === 'pn') [sql, params] = personName(e, rule.pattern, fuzzy);
       else if (column.type === 'int') [sql, params] = [`COALESCE(CAST(${e} AS TEXT), '') LIKE ? ESCAPE '\\'`, [wildcardLike(rule.pattern)]];
       else [sql, params] = [`${e} LIKE ? ESCAPE '\\'`, [wildcardLike(rule.pattern)]];
       break;

@@ -13,6 +13,7 @@
  * connection is never left busy between two pages and a big answer is never
  * held whole.
  */
+import type { Statement } from 'better-sqlite3';
 import type { DicomJsonDataset, DicomJsonElement } from '../dicom/types.js';
 import { datasetMatches } from './datasetMatching.js';
 import { personNameMatches } from './matching.js';
@@ -21,6 +22,10 @@ import type { Db } from './schema.js';
 import type { MatchFilter, SearchLevel, SearchMatch, SearchQuery } from './searchTypes.js';
 
 const PAGE = 100;
+/** Distinct search statements kept prepared (a statement is keyed by its SQL text, which depends on the filters given, not their values). */
+const STATEMENTS = 64;
+/** Parsed level rows kept (see ParsedRows). */
+const PARSED_ROWS = 20_000;
 
 const FROM: Record<SearchLevel, string> = {
   study: 'studies s',
@@ -37,16 +42,31 @@ const ORDER: Record<SearchLevel, string> = {
   instance: `${STUDY_ORDER}, se.series_number IS NULL, se.series_number, se.pk, i.instance_number IS NULL, i.instance_number, i.pk`,
 };
 
-function parse(json: string, cache?: Map<number, DicomJsonDataset>, key?: number): DicomJsonDataset {
-  if (cache && key !== undefined) {
-    let ds = cache.get(key);
-    if (!ds) cache.set(key, (ds = JSON.parse(json) as DicomJsonDataset));
-    return ds;
-  }
-  return JSON.parse(json) as DicomJsonDataset;
-}
-
 const is = (value: number): DicomJsonElement => ({ vr: 'IS', Value: [value] });
+
+/**
+ * The parsed JSON of study and series rows, reused while a row's text is
+ * unchanged: a study list asks for the same rows again and again, and parsing
+ * them was the largest part of a search. Keyed by level and row, checked
+ * against the text just read (so a changed row is parsed again); the datasets
+ * handed out are frozen, callers copy before adding to them. Oldest entries
+ * go first when full.
+ */
+class ParsedRows {
+  private readonly rows = new Map<string, { text: string; dataset: DicomJsonDataset }>();
+
+  constructor(private readonly max: number) {}
+
+  get(key: string, text: string): DicomJsonDataset {
+    const hit = this.rows.get(key);
+    if (hit?.text === text) return hit.dataset;
+    const dataset = Object.freeze(JSON.parse(text) as DicomJsonDataset);
+    if (hit) this.rows.delete(key);
+    else if (this.rows.size >= this.max) this.rows.delete(this.rows.keys().next().value!);
+    this.rows.set(key, { text, dataset });
+    return dataset;
+  }
+}
 
 interface StudyRow {
   pk: number;
@@ -93,6 +113,8 @@ export class SearchIndex {
   private readonly datasetOf;
   private readonly firstOfStudy;
   private readonly firstOfSeries;
+  private readonly statements = new Map<string, Statement<unknown[], number>>();
+  private readonly parsed = new ParsedRows(PARSED_ROWS);
 
   constructor(private readonly db: Db) {
     db.function('qido_pn', { deterministic: true }, (name: unknown, pattern: unknown, fuzzy: unknown) =>
@@ -156,7 +178,7 @@ export class SearchIndex {
       sql += ' LIMIT ? OFFSET ?';
       params.push(query.limit ?? -1, query.offset);
     }
-    const keys = this.db.prepare(sql).pluck().all(...params) as number[];
+    const keys = this.statement(sql).all(...params);
 
     let toSkip = pageInSql ? 0 : query.offset;
     let toTake = pageInSql ? Number.POSITIVE_INFINITY : (query.limit ?? Number.POSITIVE_INFINITY);
@@ -172,6 +194,16 @@ export class SearchIndex {
         if (--toTake <= 0) return;
       }
     }
+  }
+
+  private statement(sql: string): Statement<unknown[], number> {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      if (this.statements.size >= STATEMENTS) this.statements.delete(this.statements.keys().next().value!);
+      statement = this.db.prepare<unknown[], number>(sql).pluck();
+      this.statements.set(sql, statement);
+    }
+    return statement;
   }
 
   private matchesInJs(match: SearchMatch, filters: MatchFilter[], fuzzy: boolean): boolean {
@@ -203,7 +235,7 @@ export class SearchIndex {
     const out: SearchMatch[] = new Array(keys.length);
     if (level === 'study') {
       for (const row of this.studyPage.all(json)) {
-        const dataset = parse(row.attrs);
+        const dataset = { ...this.parsed.get(`s${row.pk}`, row.attrs) };
         if (row.modalities) dataset['00080061'] = { vr: 'CS', Value: row.modalities.split('\\') }; // ModalitiesInStudy
         dataset['00201206'] = is(row.n_series); // NumberOfStudyRelatedSeries
         dataset['00201208'] = is(row.n_instances); // NumberOfStudyRelatedInstances
@@ -215,9 +247,8 @@ export class SearchIndex {
         };
       }
     } else if (level === 'series') {
-      const studies = new Map<number, DicomJsonDataset>();
       for (const row of this.seriesPage.all(json)) {
-        const dataset = { ...parse(row.study_attrs, studies, row.study_pk), ...parse(row.attrs) };
+        const dataset = { ...this.parsed.get(`s${row.study_pk}`, row.study_attrs), ...this.parsed.get(`se${row.pk}`, row.attrs) };
         dataset['00201209'] = is(row.n_instances); // NumberOfSeriesRelatedInstances
         out[order.get(row.pk)!] = {
           ids: { patient: row.patient_oid, study: row.study_oid, series: row.orthanc_id },
@@ -228,13 +259,11 @@ export class SearchIndex {
         };
       }
     } else {
-      const studies = new Map<number, DicomJsonDataset>();
-      const series = new Map<number, DicomJsonDataset>();
       for (const row of this.instancePage.all(json)) {
         const dataset = {
-          ...parse(row.study_attrs, studies, row.study_pk),
-          ...parse(row.series_attrs, series, row.series_pk),
-          ...parse(row.attrs),
+          ...this.parsed.get(`s${row.study_pk}`, row.study_attrs),
+          ...this.parsed.get(`se${row.series_pk}`, row.series_attrs),
+          ...(JSON.parse(row.attrs) as DicomJsonDataset),
         };
         out[order.get(row.pk)!] = {
           ids: { patient: row.patient_oid, study: row.study_oid, series: row.series_oid, instance: row.orthanc_id },

@@ -100,6 +100,8 @@ export async function startOurs(dir: string, options: { config?: Record<string, 
   const logPath = join(dir, 'server.log');
   const log = openSync(logPath, 'a');
   const nodeArgs = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
+  // BENCH_NODE_ARGS: extra Node/V8 flags for our server (e.g. --trace-gc while profiling); its output goes to server.log.
+  if (process.env.BENCH_NODE_ARGS) nodeArgs.push(...process.env.BENCH_NODE_ARGS.split(/\s+/).filter(Boolean));
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, serverJs, configPath], { stdio: ['ignore', log, log] });
   closeSync(log);
   let exited = false;

@@ -3,6 +3,7 @@ import { parseQidoQuery, type QueryParams } from '../../../main/dicomweb/qidoQue
 import type { SearchLevel, SearchMatch } from '../../../main/store/searchTypes.js';
 import { CATALOGUE, CHR_H31_STUDY, catalogueFiles, seriesUidOf, sopUidOf, studyUidOf } from './searchFixtures.js';
 import { tempStore, type TempStore } from './tempStore.js';
+import { synthInstance, synthUid } from '../../support/synth.js';
 
 let t: TempStore;
 beforeAll(async () => {
@@ -65,6 +66,10 @@ describe('study search, indexed attributes', () => {
     expect(studies({ PatientName: 'doe^jane' })).toEqual(['doe']);
     expect(studies({ PatientName: 'DOE^JANE^^' })).toEqual(['doe']);
     expect(studies({ PatientName: '*^^' })).toEqual(['doe']);
+    // '%' and '_' are literal in names too (the SQL prefilter of a pattern's literal prefix escapes them).
+    expect(studies({ PatientName: 'smit_*' })).toEqual([]);
+    expect(studies({ PatientName: '%*' })).toEqual([]);
+    expect(studies({ PatientName: 'd%' })).toEqual([]);
   });
 
   test('ideographic and phonetic name groups match too', () => {
@@ -178,5 +183,37 @@ describe('series and instance search', () => {
   test('instance matches carry the full dataset on demand', () => {
     const [m] = search('instance', { SOPInstanceUID: sopUidOf('doe', 1, 1) });
     expect(m!.instanceDataset()['7FE00010']!.BulkDataURI).toBe('@INSTANCE@/bulk/7FE00010');
+  });
+});
+
+describe('search after a study is deleted and stored again', () => {
+  test('the answer shows the new attributes, also when the new study row reuses the old row number', async () => {
+    const own = tempStore('store-search-restored-');
+    try {
+      const spec = (description: string, series: string) => ({
+        patientID: 'R1',
+        patientName: 'RESTORED^PAT',
+        studyInstanceUID: synthUid('restored-study', 1),
+        studyDescription: description,
+        seriesInstanceUID: synthUid('restored-series', series),
+        seriesDescription: series,
+        sopInstanceUID: synthUid('restored-instance', series),
+        rows: 4,
+        columns: 4,
+      });
+      const found = (level: SearchLevel) =>
+        [...own.store.search(parseQidoQuery(level, { PatientName: 'restored*' }).search)].map((m) => [m.dataset['00081030'], m.dataset['0008103E']]);
+      expect((await own.store.storeInstances([synthInstance(spec('First', 'one'))])).every((o) => o.ok)).toBe(true);
+      expect(found('study')).toEqual([[{ vr: 'LO', Value: ['First'] }, undefined]]);
+      expect(found('series')).toEqual([[{ vr: 'LO', Value: ['First'] }, { vr: 'LO', Value: ['one'] }]]);
+      const [match] = own.store.search(parseQidoQuery('study', {}).search);
+      expect(own.store.deleteResource('study', match!.ids.study).deleted).toBe(true);
+      expect(found('study')).toEqual([]);
+      expect((await own.store.storeInstances([synthInstance(spec('Second', 'two'))])).every((o) => o.ok)).toBe(true);
+      expect(found('study')).toEqual([[{ vr: 'LO', Value: ['Second'] }, undefined]]);
+      expect(found('series')).toEqual([[{ vr: 'LO', Value: ['Second'] }, { vr: 'LO', Value: ['two'] }]]);
+    } finally {
+      own.cleanup();
+    }
   });
 });
