@@ -149,46 +149,53 @@ export function answerDataset(m: SearchMatch, q: QidoQuery, required: Required[]
  * time when it answers tens of studies). Not for includefield=all, whose tags
  * differ from match to match.
  */
+interface AnswerStep {
+  tag: string;
+  /** Text of `"tag":` ready to append. */
+  key: string;
+  /** fixed: the same element for every match; url: RetrieveURL; uid: the match's Study/Series UID; own: from the match's dataset. */
+  source: 'fixed' | 'url' | 'study-uid' | 'series-uid' | 'own';
+  fixedText: string | undefined;
+  /** own, absent from the match's dataset: look in its instance dataset (a match key or includefield). */
+  fromInstance: boolean;
+  /** own, absent everywhere: this empty element's text, or none (the attribute is left out). */
+  emptyText: string | undefined;
+}
+
 export interface AnswerPlan {
   level: SearchLevel;
   base: string;
-  steps: Array<{
-    tag: string;
-    /** Text of `"tag":` ready to append. */
-    key: string;
-    /** fixed: the same element for every match; url: RetrieveURL; uid: the match's Study/Series UID; own: from the match's dataset. */
-    source: 'fixed' | 'url' | 'study-uid' | 'series-uid' | 'own';
-    fixedText?: string;
-    /** own, absent from the match's dataset: look in its instance dataset (a match key or includefield). */
-    fromInstance: boolean;
-    /** own, absent everywhere: this empty element's text, or none (the attribute is left out). */
-    emptyText?: string;
-  }>;
+  steps: AnswerStep[];
 }
 
 const CHARSET_TEXT = JSON.stringify({ vr: 'CS', Value: ['ISO_IR 192'] }); // SpecificCharacterSet: answers are UTF-8
 const AVAILABILITY_TEXT = JSON.stringify({ vr: 'CS', Value: ['ONLINE'] }); // InstanceAvailability
 
+/** An empty element's text (a VR is two capital letters: nothing to escape). */
+const emptyElement = (vr: string) => `{"vr":"${vr}"}`;
+
+function step(tag: string, source: AnswerStep['source'], fromInstance = false, emptyText?: string, fixedText?: string): AnswerStep {
+  return { tag, key: `"${tag}":`, source, fixedText, fromInstance, emptyText };
+}
+
 export function answerPlan(q: QidoQuery, required: Required[], base: string): AnswerPlan {
   const level = q.search.level;
-  const steps = new Map<string, AnswerPlan['steps'][number]>();
-  const own = (tag: string) => ({ tag, key: `"${tag}":`, source: 'own' as const, fromInstance: false });
-  for (const [tag, vr, always] of required) steps.set(tag, { ...own(tag), ...(always ? { emptyText: JSON.stringify({ vr }) } : {}) });
-  for (const tag of [...q.matchKeys, ...q.includeFields]) {
-    const step = steps.get(tag);
-    if (step?.emptyText !== undefined) continue; // required and always present: never looked up further
-    steps.set(tag, { ...own(tag), fromInstance: true, emptyText: JSON.stringify({ vr: vrOf(tag) }) });
+  const steps = new Map<string, AnswerStep>();
+  for (const [tag, vr, always] of required) steps.set(tag, step(tag, 'own', false, always ? emptyElement(vr) : undefined));
+  for (const keys of [q.matchKeys, q.includeFields]) {
+    for (const tag of keys) {
+      if (steps.get(tag)?.emptyText !== undefined) continue; // required and always present: never looked up further
+      steps.set(tag, step(tag, 'own', true, emptyElement(vrOf(tag))));
+    }
   }
-  const fixed = (tag: string, source: AnswerPlan['steps'][number]['source'], fixedText?: string) =>
-    steps.set(tag, { tag, key: `"${tag}":`, source, fromInstance: false, ...(fixedText === undefined ? {} : { fixedText }) });
-  fixed('00080005', 'fixed', CHARSET_TEXT);
-  fixed('00080056', 'fixed', AVAILABILITY_TEXT);
-  fixed('00081190', 'url');
+  steps.set('00080005', step('00080005', 'fixed', false, undefined, CHARSET_TEXT));
+  steps.set('00080056', step('00080056', 'fixed', false, undefined, AVAILABILITY_TEXT));
+  steps.set('00081190', step('00081190', 'url'));
   if (level !== 'study') {
-    fixed('0020000D', 'study-uid');
-    fixed('0020000E', 'series-uid');
+    steps.set('0020000D', step('0020000D', 'study-uid'));
+    steps.set('0020000E', step('0020000E', 'series-uid'));
   }
-  return { level, base, steps: [...steps.values()].sort((a, b) => (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0)) };
+  return { level, base, steps: [...steps.values()].sort((x, y) => (x.tag < y.tag ? -1 : x.tag > y.tag ? 1 : 0)) };
 }
 
 /** One match's answer as DICOM JSON text, following the plan. */
