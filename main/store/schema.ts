@@ -13,6 +13,16 @@ export type Db = Database.Database;
 
 const SCHEMA_VERSION = 1;
 
+/**
+ * Indexes added after version 1 of the schema: created by any version-1 store
+ * on open (IF NOT EXISTS), so no migration; a program that does not know them
+ * uses the store as before.
+ */
+const ADDED_INDEXES = `
+-- ModalitiesInStudy of each study answered (QIDO-RS) read in modality order from the index, no sort per study.
+CREATE INDEX IF NOT EXISTS series_study_modality ON series(study_pk, modality);
+`;
+
 const DDL = `
 CREATE TABLE patients (
   pk INTEGER PRIMARY KEY,
@@ -71,6 +81,7 @@ CREATE TABLE series (
 CREATE INDEX series_study ON series(study_pk, series_number);
 CREATE INDEX series_uid ON series(series_uid);
 CREATE INDEX series_modality ON series(modality COLLATE NOCASE, study_pk);
+${ADDED_INDEXES}
 
 CREATE TABLE instances (
   pk INTEGER PRIMARY KEY,
@@ -148,7 +159,9 @@ export function openIndex(path: string, nativeBinding?: string): Db {
       db.exec(DDL);
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
       db.exec('COMMIT');
-    } else if (version !== SCHEMA_VERSION) {
+    } else if (version === SCHEMA_VERSION) {
+      db.exec(ADDED_INDEXES);
+    } else {
       throw new AppError('store-corrupt', `the index ${path} has schema version ${version}; this program knows version ${SCHEMA_VERSION}`);
     }
   } catch (err) {
