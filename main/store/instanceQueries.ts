@@ -98,9 +98,9 @@ export class InstanceQueries {
     this.filesByStudy = db.prepare<[string], FileRow>(`${selectFiles} WHERE s.study_uid = ? ORDER BY ${INSTANCE_ORDER}`);
     this.filesBySeries = db.prepare<[string, string], FileRow>(`${selectFiles} WHERE se.series_uid = ? AND s.study_uid = ? ORDER BY ${INSTANCE_ORDER}`);
     this.filesBySop = db.prepare<[string, string], FileRow>(`${selectFiles} WHERE i.sop_uid = ? AND s.study_uid = ? ORDER BY ${INSTANCE_ORDER}`);
-    this.datasetsOf = db.prepare<[string], { instance_pk: number; json: string }>(
-      'SELECT instance_pk, json FROM datasets WHERE instance_pk IN (SELECT value FROM json_each(?))',
-    );
+    this.datasetsOf = db
+      .prepare<[string], [number, string]>('SELECT instance_pk, json FROM datasets WHERE instance_pk IN (SELECT value FROM json_each(?))')
+      .raw();
   }
 
   private rows(selector: UidSelector): InstanceRow[] {
@@ -172,7 +172,7 @@ export class InstanceQueries {
     for (let start = 0; start < rows.length; start += METADATA_PAGE) {
       const page = rows.slice(start, start + METADATA_PAGE);
       const json = new Map<number, string>();
-      for (const d of this.datasetsOf.all(JSON.stringify(page.map((r) => r[0])))) json.set(d.instance_pk, d.json);
+      for (const [pk, text] of this.datasetsOf.all(JSON.stringify(page.map((r) => r[0])))) json.set(pk, text);
       for (const [pk, seriesInstanceUID, sopInstanceUID] of page) {
         const text = json.get(pk);
         // An instance deleted meanwhile is skipped.

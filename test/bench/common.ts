@@ -78,9 +78,9 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 /**
  * Our headless server in `dir` (storage, config.json, server.log), on a free
  * port. `config` is merged over the benchmark's defaults (DicomWeb key by key).
- * `cpuProfileDir`: run under `node --cpu-prof`, the profile written there.
+ * `cpuProfileDir`: run under `node --cpu-prof`, the profile written there. `nodeArgs`: more node options (probes).
  */
-export async function startOurs(dir: string, options: { config?: Record<string, unknown>; cpuProfileDir?: string } = {}): Promise<OurServer> {
+export async function startOurs(dir: string, options: { config?: Record<string, unknown>; cpuProfileDir?: string; nodeArgs?: string[] } = {}): Promise<OurServer> {
   const port = await freePort();
   const configPath = join(dir, 'config.json');
   const base: Record<string, unknown> = {
@@ -99,7 +99,7 @@ export async function startOurs(dir: string, options: { config?: Record<string, 
   const serverJs = fileURLToPath(new URL('../../main/server.js', import.meta.url));
   const logPath = join(dir, 'server.log');
   const log = openSync(logPath, 'a');
-  const nodeArgs = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
+  const nodeArgs = [...(options.nodeArgs ?? []), ...(options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [])];
   // BENCH_NODE_ARGS: extra Node/V8 flags for our server (e.g. --trace-gc while profiling); its output goes to server.log.
   if (process.env.BENCH_NODE_ARGS) nodeArgs.push(...process.env.BENCH_NODE_ARGS.split(/\s+/).filter(Boolean));
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, serverJs, configPath], { stdio: ['ignore', log, log] });

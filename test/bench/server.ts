@@ -15,7 +15,12 @@
  *   fsync latency varies from run to run.
  * --only=ours | --only=orthanc: measure one side and print its figures (profiling).
  * --cpu-prof: our server runs under `node --cpu-prof`; the profile lands in .tmp/bench-profiles/.
- * Requests use node:http without Accept-Encoding, so neither side compresses.
+ * --node-client: the timed GETs (QIDO, metadata, retrieve) are made with node:http, as before
+ *   2026-12-06. By default they are made by test/bench/leanClient.ts, which receives into reused
+ *   memory: node:http's fresh buffers cost this VM's client ~15 ms of page faults per 1.6 MB
+ *   answer (see leanClient.ts), more than our server takes to produce it, for both sides alike.
+ *   The report says which client timed the GETs.
+ * Uploads (STOW-RS) use node:http. No request sends Accept-Encoding, so neither side compresses.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,7 +28,8 @@ import { join } from 'node:path';
 import { haveOrthanc, startOrthanc, type RunningOrthanc } from '../support/orthanc.js';
 import { synthInstance, synthUid } from '../support/synth.js';
 import { MultipartWriter } from '../../main/dicomweb/multipart.js';
-import { agent, cpuSeconds, expectOk, machineLine, median, now, peakRssMB, send, startOurs as startOurServer } from './common.js';
+import { LeanClient } from './leanClient.js';
+import { agent, cpuSeconds, expectOk, type Answer, machineLine, median, now, peakRssMB, send, startOurs as startOurServer } from './common.js';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
@@ -41,6 +47,7 @@ const ROWS = Number(process.argv.find((a) => a.startsWith('--rows='))?.slice('--
 if (!Number.isInteger(ROWS) || ROWS < 1 || ROWS > 1024) throw new Error(`--rows must be an integer from 1 to 1024, got ${ROWS}`);
 const CPU_PROFILE_DIR = process.argv.includes('--cpu-prof') ? join(process.cwd(), '.tmp', 'bench-profiles') : undefined;
 const WATCHDOG_MS = 20 * 60_000;
+const LEAN_CLIENT = !process.argv.includes('--node-client');
 
 const SURNAMES = ['MARTIN', 'SMITH', 'JONES', 'MILLER', 'BROWN', 'GARCIA', 'DUPONT', 'TANAKA'];
 const GIVEN = ['ANNA', 'JOHN', 'CLARA', 'PETER', 'LUCIA', 'KENJI', 'OMAR', 'SARA', 'IVAN', 'ELLA']; // none starts with M
@@ -181,7 +188,30 @@ interface Results {
   peakRssMB: number;
 }
 
+/** A GET to time: the lean client (its body valid until its next request), or node:http (`send`) with --node-client. */
+function getter(server: Server): { get: (url: string, headers: Record<string, string>, discard?: boolean) => Promise<Answer>; close: () => void } {
+  if (!LEAN_CLIENT) return { get: (url, headers, discard) => send('GET', url, headers, undefined, discard), close: () => undefined };
+  const { hostname, port } = new URL(server.root);
+  const lean = new LeanClient(hostname, Number(port));
+  return {
+    get: async (url, headers, discard) => {
+      const u = new URL(url);
+      return lean.get(`${u.pathname}${u.search}`, headers, discard);
+    },
+    close: () => lean.close(),
+  };
+}
+
 async function measure(server: Server, data: BenchData): Promise<Results> {
+  const client = getter(server);
+  try {
+    return await measureWith(server, data, client.get);
+  } finally {
+    client.close();
+  }
+}
+
+async function measureWith(server: Server, data: BenchData, get: ReturnType<typeof getter>['get']): Promise<Results> {
   const log = (msg: string) => process.stderr.write(`[bench] ${server.name}: ${msg}\n`);
   log(`STOW-RS ${data.stowCount} instances in batches of ${STOW_BATCH}`);
   const stowPerSecond = (await stow(server, data.stowCount, data.stowInstance)).perSecond;
@@ -194,7 +224,7 @@ async function measure(server: Server, data: BenchData): Promise<Results> {
   const qidoMs = await timed(
     QIDO_RUNS,
     2,
-    () => expectOk(`${server.name} QIDO`, send('GET', `${server.root}studies?${QIDO_QUERY}`, { accept: 'application/dicom+json' })),
+    () => expectOk(`${server.name} QIDO`, get(`${server.root}studies?${QIDO_QUERY}`, { accept: 'application/dicom+json' })),
     (a) => {
       qidoMatches = (JSON.parse(a.body.toString('utf8')) as unknown[]).length;
     },
@@ -208,14 +238,14 @@ async function measure(server: Server, data: BenchData): Promise<Results> {
   const metadataMs = await timed(
     METADATA_RUNS,
     1,
-    () => expectOk(`${server.name} metadata`, send('GET', `${seriesPath}/metadata`, { accept: 'application/dicom+json' })),
+    () => expectOk(`${server.name} metadata`, get(`${seriesPath}/metadata`, { accept: 'application/dicom+json' })),
     (a) => {
       // An answer equal to the one already checked is not parsed again: the garbage of parsing
       // 1.5 MB of JSON made the client collect during the next timed request (+10 ms for ours).
       if (checkedMetadata?.equals(a.body)) return;
       const n = (JSON.parse(a.body.toString('utf8')) as unknown[]).length;
       if (n !== data.bigCount) throw new Error(`${server.name} metadata: ${n} instances, expected ${data.bigCount}`);
-      checkedMetadata = a.body;
+      checkedMetadata = LEAN_CLIENT ? Buffer.from(a.body) : a.body; // the lean client reuses its body buffer
     },
   );
   log(`metadata: server CPU ${(((cpuSeconds(server.pid) - metadataCpu0) * 1000) / (METADATA_RUNS + 1)).toFixed(1)} ms per answer`);
@@ -225,7 +255,7 @@ async function measure(server: Server, data: BenchData): Promise<Results> {
   const retrieveMs = await timed(
     RETRIEVE_RUNS,
     1,
-    () => expectOk(`${server.name} retrieve`, send('GET', seriesPath, { accept: 'multipart/related; type="application/dicom"' }, undefined, true)),
+    () => expectOk(`${server.name} retrieve`, get(seriesPath, { accept: 'multipart/related; type="application/dicom"' }, true)),
     (a) => {
       retrieveBytes = a.length;
       if (retrieveBytes < big.bytes) throw new Error(`${server.name} retrieve: ${retrieveBytes} bytes, expected at least ${big.bytes}`);
@@ -355,6 +385,7 @@ async function main(): Promise<void> {
     console.log(`Date: ${new Date().toISOString()}`);
     console.log(`Machine: ${machineLine()}`);
     console.log(`Node ${process.version}; ${versions}`);
+    console.log(`Timed GETs made by ${LEAN_CLIENT ? 'the lean client (test/bench/leanClient.ts: reused receive memory)' : 'node:http (--node-client)'}; STOW-RS uploads by node:http`);
     console.log(`Data: ${ROWS}x${ROWS} 16-bit MONOCHROME2 instances (explicit VR LE, ~${Math.round(data.stowInstance(0).length / 1024)} KB each), written by test/support/synth.ts`);
     console.log(`Each figure: median over ${ROUNDS} round(s), each round on fresh servers and storage (peak RSS: highest of the rounds)\n`);
     console.log(table(rows));
