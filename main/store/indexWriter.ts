@@ -54,12 +54,31 @@ export class IndexWriter {
     return this.instanceExists.get(orthancId) !== undefined;
   }
 
-  /** Indexes one instance whose file is `fileUuid`. */
-  insert(record: InstanceRecord, fileUuid: string, now: number): void {
+  /**
+   * Indexes one instance whose file is `fileUuid`. `levels`, shared by the
+   * inserts of one transaction with the same `now`, keeps the pks of the
+   * patient, study and series rows already upserted: the next instances of
+   * the same series skip three upserts that would set last_update to the
+   * same value (a STOW-RS batch holds ~10 instances per series). Keys are
+   * the Orthanc IDs with their level.
+   */
+  insert(record: InstanceRecord, fileUuid: string, now: number, levels: Map<string, number> = new Map()): void {
     const { ids } = record;
-    const patientPk = this.upsertPatient.get(ids.patient, record.patient.patient_id, record.patient.attrs, record.patient.main_tags, now)!.pk;
-    const studyPk = this.upsertStudy.get({ ...record.study, patient_pk: patientPk, orthanc_id: ids.study, last_update: now })!.pk;
-    const seriesPk = this.upsertSeries.get({ ...record.series, study_pk: studyPk, orthanc_id: ids.series, last_update: now })!.pk;
+    let seriesPk = levels.get(`series ${ids.series}`);
+    if (seriesPk === undefined) {
+      let studyPk = levels.get(`study ${ids.study}`);
+      if (studyPk === undefined) {
+        let patientPk = levels.get(`patient ${ids.patient}`);
+        if (patientPk === undefined) {
+          patientPk = this.upsertPatient.get(ids.patient, record.patient.patient_id, record.patient.attrs, record.patient.main_tags, now)!.pk;
+          levels.set(`patient ${ids.patient}`, patientPk);
+        }
+        studyPk = this.upsertStudy.get({ ...record.study, patient_pk: patientPk, orthanc_id: ids.study, last_update: now })!.pk;
+        levels.set(`study ${ids.study}`, studyPk);
+      }
+      seriesPk = this.upsertSeries.get({ ...record.series, study_pk: studyPk, orthanc_id: ids.series, last_update: now })!.pk;
+      levels.set(`series ${ids.series}`, seriesPk);
+    }
     const info = this.insertInstance.run({ ...record.instance, series_pk: seriesPk, orthanc_id: ids.instance, file_uuid: fileUuid, last_update: now });
     this.insertDataset.run(info.lastInsertRowid, record.dataset);
   }

@@ -264,12 +264,13 @@ export class IngestBatch implements StoreBatch {
       // 5. One index transaction for the batch. Another batch may have stored the same instance meanwhile.
       const now = Date.now();
       await commits.commit(() => {
+        const levels = new Map<string, number>();
         for (const c of inPlace) {
           if (writer.hasInstance(c.record.ids.instance)) {
             outcomes[c.index] = success(c.parsed, c.record, 'AlreadyStored');
             discard.push(c.uuid);
           } else {
-            writer.insert(c.record, c.uuid, now);
+            writer.insert(c.record, c.uuid, now, levels);
             writer.unjournal(c.uuid);
             outcomes[c.index] = success(c.parsed, c.record, 'Success');
           }
