@@ -10,7 +10,7 @@
  *
  * --each: one line per request (the first requests of a fresh client cost the most).
  * --lean-only: only the lean client (e.g. to profile our server with --server-arg=--cpu-prof).
- * Wall-clock figures: run it under `flock /work/bench.lock`.
+ * Wall-clock figures: run it on an otherwise idle machine.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
