@@ -24,8 +24,8 @@ import type { MatchFilter, SearchLevel, SearchMatch, SearchQuery } from './searc
 const PAGE = 100;
 /** Distinct search statements kept prepared (a statement is keyed by its SQL text, which depends on the filters given, not their values). */
 const STATEMENTS = 64;
-/** Parsed level rows kept (see ParsedRows). */
-const PARSED_ROWS = 20_000;
+/** Parsed level rows kept (see ParsedRows): a few KB each, ~15 MB at most; more than a study list shows. */
+const PARSED_ROWS = 4_000;
 
 const FROM: Record<SearchLevel, string> = {
   study: 'studies s',
