@@ -198,6 +198,21 @@ export function answerPlan(q: QidoQuery, required: Required[], base: string): An
   return { level, base, steps: [...steps.values()].sort((x, y) => (x.tag < y.tag ? -1 : x.tag > y.tag ? 1 : 0)) };
 }
 
+/**
+ * Text of elements that are shared between searches and never change (the
+ * index hands out frozen elements for the study and series rows it keeps
+ * parsed, main/store/searchIndex.ts): made once, not once per answer, which
+ * was most of what a study list allocated.
+ */
+const sharedTexts = new WeakMap<DicomJsonElement, string>();
+
+function elementText(el: DicomJsonElement): string {
+  if (!Object.isFrozen(el)) return stringifyElement(el);
+  let text = sharedTexts.get(el);
+  if (text === undefined) sharedTexts.set(el, (text = stringifyElement(el)));
+  return text;
+}
+
 /** One match's answer as DICOM JSON text, following the plan. */
 export function answerText(m: SearchMatch, plan: AnswerPlan): string {
   const url = retrieveUrl(plan.base, plan.level, m);
@@ -225,7 +240,7 @@ export function answerText(m: SearchMatch, plan: AnswerPlan): string {
           const inFull = (full ??= m.instanceDataset())[step.tag];
           el = inFull ? answerable(inFull, instanceBase) : undefined;
         }
-        text = el ? stringifyElement(el) : step.emptyText;
+        text = el ? elementText(el) : step.emptyText;
         break;
       }
     }

@@ -83,7 +83,8 @@ async function search(level: SearchLevel, request: FastifyRequest, reply: Fastif
     const chunks = jsonChunks(answerTexts());
     const first = chunks.next();
     const second = first.done ? first : chunks.next();
-    if (second.done) return reply.type(`${type}; charset=utf-8`).send(first.value ?? '[]');
+    // As bytes: a string would be converted twice (its length, then the write), in V8's young generation.
+    if (second.done) return reply.type(`${type}; charset=utf-8`).send(Buffer.from(first.value ?? '[]', 'utf8'));
     return reply.type(`${type}; charset=utf-8`).send(
       Readable.from(
         (function* () {

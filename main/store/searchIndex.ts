@@ -49,8 +49,9 @@ const is = (value: number): DicomJsonElement => ({ vr: 'IS', Value: [value] });
  * unchanged: a study list asks for the same rows again and again, and parsing
  * them was the largest part of a search. Keyed by level and row, checked
  * against the text just read (so a changed row is parsed again); the datasets
- * handed out are frozen, callers copy before adding to them. Oldest entries
- * go first when full.
+ * handed out and their elements are frozen (shared: callers copy before adding
+ * to them, and may keep what they derive from a frozen element). Oldest
+ * entries go first when full.
  */
 class ParsedRows {
   private readonly rows = new Map<string, { text: string; dataset: DicomJsonDataset }>();
@@ -60,7 +61,9 @@ class ParsedRows {
   get(key: string, text: string): DicomJsonDataset {
     const hit = this.rows.get(key);
     if (hit?.text === text) return hit.dataset;
-    const dataset = Object.freeze(JSON.parse(text) as DicomJsonDataset);
+    const dataset = JSON.parse(text) as DicomJsonDataset;
+    for (const element of Object.values(dataset)) Object.freeze(element);
+    Object.freeze(dataset);
     if (hit) this.rows.delete(key);
     else if (this.rows.size >= this.max) this.rows.delete(this.rows.keys().next().value!);
     this.rows.set(key, { text, dataset });
