@@ -7,9 +7,10 @@
  *
  * Two ways to the same answer: answerDataset builds it as a dataset (for XML,
  * and includefield=all whose attributes vary from match to match), answerPlan
- * + answerText write its DICOM JSON text directly, the plan decided once per
- * request (most of a study list's time went into building, sorting and
- * copying a dataset object per match). test/unit/dicomweb/qidoAnswers.test.ts
+ * + writeAnswer write its DICOM JSON text directly, piece by piece into the
+ * answer's bytes (utf8Chunks.ts), the plan decided once per request (most of a
+ * study list's time went into building, sorting and copying a dataset object
+ * per match, then joining strings). test/unit/dicomweb/qidoAnswers.test.ts
  * checks that both give the same text.
  */
 import { vrOfTag } from '../dicom/dictionary.js';
@@ -18,6 +19,7 @@ import { INSTANCE_URL_TOKEN, type DicomJsonDataset, type DicomJsonElement } from
 import type { SearchLevel, SearchMatch } from '../store/searchTypes.js';
 import { instanceUrl, seriesUrl, studyUrl } from './context.js';
 import type { QidoQuery } from './qidoQuery.js';
+import type { TextSink } from './utf8Chunks.js';
 
 /** [tag, VR, present-even-when-empty] */
 export type Required = readonly [string, string, boolean];
@@ -151,8 +153,9 @@ export function answerDataset(m: SearchMatch, q: QidoQuery, required: Required[]
  */
 interface AnswerStep {
   tag: string;
-  /** Text of `"tag":` ready to append. */
+  /** Text of `"tag":`, and of `,"tag":` for any but the first element written. */
   key: string;
+  nextKey: string;
   /** fixed: the same element for every match; url: RetrieveURL; uid: the match's Study/Series UID; own: from the match's dataset. */
   source: 'fixed' | 'url' | 'study-uid' | 'series-uid' | 'own';
   fixedText: string | undefined;
@@ -175,7 +178,7 @@ const AVAILABILITY_TEXT = JSON.stringify({ vr: 'CS', Value: ['ONLINE'] }); // In
 const emptyElement = (vr: string) => `{"vr":"${vr}"}`;
 
 function step(tag: string, source: AnswerStep['source'], fromInstance = false, emptyText?: string, fixedText?: string): AnswerStep {
-  return { tag, key: `"${tag}":`, source, fixedText, fromInstance, emptyText };
+  return { tag, key: `"${tag}":`, nextKey: `,"${tag}":`, source, fixedText, fromInstance, emptyText };
 }
 
 export function answerPlan(q: QidoQuery, required: Required[], base: string): AnswerPlan {
@@ -213,12 +216,13 @@ function elementText(el: DicomJsonElement): string {
   return text;
 }
 
-/** One match's answer as DICOM JSON text, following the plan. */
-export function answerText(m: SearchMatch, plan: AnswerPlan): string {
+/** One match's answer as DICOM JSON text, following the plan, written to `out`. */
+export function writeAnswer(m: SearchMatch, plan: AnswerPlan, out: TextSink): void {
   const url = retrieveUrl(plan.base, plan.level, m);
   const instanceBase = plan.level === 'instance' ? url : undefined;
   let full: DicomJsonDataset | undefined;
-  let out = '{';
+  let first = true;
+  out.put('{');
   for (const step of plan.steps) {
     let text: string | undefined;
     switch (step.source) {
@@ -226,13 +230,13 @@ export function answerText(m: SearchMatch, plan: AnswerPlan): string {
         text = step.fixedText!;
         break;
       case 'url':
-        text = JSON.stringify({ vr: 'UR', Value: [url] });
+        text = `{"vr":"UR","Value":[${JSON.stringify(url)}]}`;
         break;
       case 'study-uid':
-        text = JSON.stringify({ vr: 'UI', Value: [m.studyInstanceUID] });
+        text = `{"vr":"UI","Value":[${JSON.stringify(m.studyInstanceUID)}]}`;
         break;
       case 'series-uid':
-        text = JSON.stringify({ vr: 'UI', Value: [m.seriesInstanceUID!] });
+        text = `{"vr":"UI","Value":[${JSON.stringify(m.seriesInstanceUID!)}]}`;
         break;
       case 'own': {
         let el: DicomJsonElement | undefined = m.dataset[step.tag];
@@ -245,7 +249,9 @@ export function answerText(m: SearchMatch, plan: AnswerPlan): string {
       }
     }
     if (text === undefined) continue;
-    out += (out.length === 1 ? '' : ',') + step.key + text;
+    out.put(first ? step.key : step.nextKey);
+    out.put(text);
+    first = false;
   }
-  return out + '}';
+  out.put('}');
 }

@@ -12,7 +12,6 @@
  * type="application/dicom+xml" with one part per match (PS3.19). No match: 200 [].
  * Order of matches: see main/store/searchIndex.ts.
  */
-import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { DicomJsonDataset } from '../dicom/types.js';
 import { datasetToXml } from '../dicom/xml.js';
@@ -22,27 +21,12 @@ import { negotiate, requestAccept, type Offer } from './accept.js';
 import { dicomWebBaseUrl, type DicomWebContext, type Transaction } from './context.js';
 import { MultipartWriter, multipartStream, type OutgoingPart } from './multipart.js';
 import { parseQidoQuery, type QueryParams } from './qidoQuery.js';
-import { answerDataset, answerPlan, answerText, requiredAttributes } from './qidoAnswers.js';
+import { answerDataset, answerPlan, requiredAttributes, writeAnswer } from './qidoAnswers.js';
+import { jsonArrayChunks, sendChunks } from './utf8Chunks.js';
 import { stringifyDataset } from '../dicom/datasetJson.js';
 
 const JSON_OFFER: Offer = { mediaType: 'application/dicom+json', aliases: ['application/json'] };
 const XML_OFFER: Offer = { mediaType: 'multipart/related', partType: 'application/dicom+xml', aliases: ['application/xml', 'text/xml'] };
-
-const JSON_CHUNK = 64 * 1024;
-
-function* jsonChunks(texts: Iterable<string>): Generator<string> {
-  let text = '[';
-  let first = true;
-  for (const t of texts) {
-    text += (first ? '' : ',') + t;
-    first = false;
-    if (text.length >= JSON_CHUNK) {
-      yield text;
-      text = '';
-    }
-  }
-  yield text + ']';
-}
 
 function* xmlParts(datasets: Iterable<DicomJsonDataset>): Generator<OutgoingPart> {
   for (const ds of datasets) {
@@ -50,7 +34,7 @@ function* xmlParts(datasets: Iterable<DicomJsonDataset>): Generator<OutgoingPart
   }
 }
 
-async function search(level: SearchLevel, request: FastifyRequest, reply: FastifyReply, ctx: DicomWebContext): Promise<FastifyReply> {
+async function search(level: SearchLevel, request: FastifyRequest, reply: FastifyReply, ctx: DicomWebContext): Promise<FastifyReply | void> {
   const params = request.params as { study?: string; series?: string };
   const scope = {
     study: params.study === undefined ? undefined : parseUid(params.study, 'StudyInstanceUID in the URL'),
@@ -68,32 +52,16 @@ async function search(level: SearchLevel, request: FastifyRequest, reply: Fastif
   function* answers(): Generator<DicomJsonDataset> {
     for (const m of matches) yield answerDataset(m, query, required, base);
   }
-  function* answerTexts(): Generator<string> {
-    if (query.includeAll) {
-      for (const ds of answers()) yield stringifyDataset(ds);
-      return;
-    }
-    const plan = answerPlan(query, required, base);
-    for (const m of matches) yield answerText(m, plan);
-  }
 
   if (offer === JSON_OFFER) {
     const type = range.mediaType === 'application/json' ? 'application/json' : 'application/dicom+json';
-    // Small answers (the common case) go out in one piece; bigger ones are streamed chunk by chunk.
-    const chunks = jsonChunks(answerTexts());
-    const first = chunks.next();
-    const second = first.done ? first : chunks.next();
-    // As bytes: a string would be converted twice (its length, then the write), in V8's young generation.
-    if (second.done) return reply.type(`${type}; charset=utf-8`).send(Buffer.from(first.value ?? '[]', 'utf8'));
-    return reply.type(`${type}; charset=utf-8`).send(
-      Readable.from(
-        (function* () {
-          yield first.value!;
-          yield second.value;
-          yield* chunks;
-        })(),
-      ),
-    );
+    reply.header('Content-Type', `${type}; charset=utf-8`);
+    if (query.includeAll) {
+      // includefield=all: each match's attributes differ, so each is built as a dataset.
+      return sendChunks(request, reply, jsonArrayChunks(answers(), (ds, out) => out.put(stringifyDataset(ds))));
+    }
+    const plan = answerPlan(query, required, base);
+    return sendChunks(request, reply, jsonArrayChunks(matches, (m, out) => writeAnswer(m, plan, out)));
   }
   const writer = new MultipartWriter('application/dicom+xml');
   return reply.type(writer.contentType).send(multipartStream(writer, xmlParts(answers())));

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parseMediaType } from '../../main/dicomweb/mediaType.js';
 import { readMultipart } from '../../main/dicomweb/multipart.js';
+import { CHUNK_BYTES } from '../../main/dicomweb/utf8Chunks.js';
 import { startTestEngine, type TestEngine } from '../support/engine.js';
 import { synthInstance, synthUid } from '../support/synth.js';
 import { CHR_H31_STUDY, catalogueFiles, seriesUidOf, sopUidOf, studyUidOf } from '../unit/store/searchFixtures.js';
@@ -207,5 +208,28 @@ describe('QIDO-RS over many studies', () => {
     const { json } = await qido('studies?PatientName=fast*');
     expect(json).toHaveLength(100);
     expect(json.every((d: any) => d['00100010'].Value[0].Alphabetic.startsWith('FAST^'))).toBe(true);
+  });
+
+  test('a small answer goes in one piece with its Content-Length; one larger than a chunk is streamed and whole', async () => {
+    const small = await fetch(`${engine.dicomWebUrl}/studies?PatientName=fast*&limit=3`);
+    const smallBody = Buffer.from(await small.arrayBuffer());
+    expect(small.headers.get('content-length')).toBe(String(smallBody.length));
+    expect(small.headers.get('transfer-encoding')).toBeNull();
+    expect(JSON.parse(smallBody.toString('utf8'))).toHaveLength(3);
+
+    const studies = (await qido('studies')).json as Dataset[];
+    const instanceCount = studies.reduce((n, d) => n + Number(d['00201208']!.Value![0]), 0);
+    // Every instance, with the study and series attributes: several chunks of CHUNK_BYTES.
+    for (const path of ['instances', 'instances?includefield=all']) {
+      const big = await fetch(`${engine.dicomWebUrl}/${path}`);
+      const body = Buffer.from(await big.arrayBuffer());
+      expect(body.length).toBeGreaterThan(CHUNK_BYTES);
+      expect(big.headers.get('transfer-encoding')).toBe('chunked');
+      const list = JSON.parse(body.toString('utf8')) as Dataset[];
+      expect(list.length).toBe(instanceCount);
+      expect(new Set(uidsOf(list, '00080018')).size).toBe(list.length);
+      // Non-ASCII names (the catalogue's character-set studies) come through as UTF-8.
+      expect(body.toString('utf8')).toContain('山田');
+    }
   });
 });

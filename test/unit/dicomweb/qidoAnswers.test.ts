@@ -1,6 +1,6 @@
 /**
  * The QIDO-RS answer written as text from a per-request plan (answerPlan +
- * answerText) must be the text of the dataset answerDataset builds, for every
+ * writeAnswer) must be the text of the dataset answerDataset builds, for every
  * match of every kind of query: levels, scopes fixed by the URL, match keys,
  * includefield lists (attributes of the level, of the first instance, absent
  * ones, bulk data, sequences). Run over the search catalogue plus pydicom's
@@ -9,7 +9,8 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { stringifyDataset } from '../../../main/dicom/datasetJson.js';
-import { answerDataset, answerPlan, answerText, requiredAttributes } from '../../../main/dicomweb/qidoAnswers.js';
+import { answerDataset, answerPlan, requiredAttributes, writeAnswer, type AnswerPlan } from '../../../main/dicomweb/qidoAnswers.js';
+import type { SearchMatch } from '../../../main/store/searchTypes.js';
 import { parseQidoQuery, type QueryParams } from '../../../main/dicomweb/qidoQuery.js';
 import type { SearchLevel } from '../../../main/store/searchTypes.js';
 import { havePydicomSamples, pydicomSampleFiles } from '../../support/samples.js';
@@ -17,6 +18,13 @@ import { catalogueFiles, seriesUidOf, studyUidOf } from '../store/searchFixtures
 import { tempStore, type TempStore } from '../store/tempStore.js';
 
 const BASE = 'http://127.0.0.1:8042/dicom-web';
+
+/** writeAnswer's pieces joined into one string. */
+function answerText(m: SearchMatch, plan: AnswerPlan): string {
+  let text = '';
+  writeAnswer(m, plan, { put: (piece) => (text += piece) });
+  return text;
+}
 
 let t: TempStore;
 beforeAll(async () => {

@@ -1,4 +1,7 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { INDEX_FILE_NAME } from '../../../main/store/openStore.js';
 import { parseQidoQuery, type QueryParams } from '../../../main/dicomweb/qidoQuery.js';
 import type { SearchLevel, SearchMatch } from '../../../main/store/searchTypes.js';
 import { CATALOGUE, CHR_H31_STUDY, catalogueFiles, seriesUidOf, sopUidOf, studyUidOf } from './searchFixtures.js';
@@ -212,6 +215,53 @@ describe('search after a study is deleted and stored again', () => {
       expect((await own.store.storeInstances([synthInstance(spec('Second', 'two'))])).every((o) => o.ok)).toBe(true);
       expect(found('study')).toEqual([[{ vr: 'LO', Value: ['Second'] }, undefined]]);
       expect(found('series')).toEqual([[{ vr: 'LO', Value: ['Second'] }, { vr: 'LO', Value: ['two'] }]]);
+    } finally {
+      own.cleanup();
+    }
+  });
+});
+
+describe('study and series matches kept between searches', () => {
+  test('a repeated search sees every write since: added instances, new modalities, and a change by another connection', async () => {
+    const own = tempStore('store-search-kept-');
+    try {
+      const spec = (series: number, instance: number, modality: string) => ({
+        patientID: 'K1',
+        patientName: 'KEPT^PAT',
+        studyInstanceUID: synthUid('kept-study', 1),
+        studyDescription: 'Kept',
+        seriesInstanceUID: synthUid('kept-series', series),
+        modality,
+        sopInstanceUID: synthUid('kept-instance', series, instance),
+        rows: 4,
+        columns: 4,
+      });
+      const study = () => [...own.store.search(parseQidoQuery('study', { PatientName: 'kept*' }).search)];
+      const series = () => [...own.store.search(parseQidoQuery('series', { PatientName: 'kept*' }).search)];
+      const summary = (m: SearchMatch) => [m.dataset['00080061']?.Value, m.dataset['00201206']?.Value, m.dataset['00201208']?.Value, m.dataset['00081030']?.Value];
+      expect((await own.store.storeInstances([synthInstance(spec(1, 1, 'CT'))])).every((o) => o.ok)).toBe(true);
+      const first = study();
+      expect(first.map(summary)).toEqual([[['CT'], [1], [1], ['Kept']]]);
+      // Nothing written: the same (shared, frozen) dataset comes back.
+      const again = study();
+      expect(again[0]!.dataset).toBe(first[0]!.dataset);
+      expect(Object.isFrozen(again[0]!.dataset)).toBe(true);
+      expect(series().map((m) => m.dataset['00201209']?.Value)).toEqual([[1]]);
+
+      expect((await own.store.storeInstances([synthInstance(spec(1, 2, 'CT')), synthInstance(spec(2, 1, 'MR'))])).every((o) => o.ok)).toBe(true);
+      expect(study().map(summary)).toEqual([[['CT', 'MR'], [2], [3], ['Kept']]]);
+      expect(series().map((m) => m.dataset['00201209']?.Value)).toEqual([[2], [1]]);
+
+      // Written through another connection to the same index file (sqlite3 by hand, say).
+      const other = new Database(join(own.dir, 'storage', INDEX_FILE_NAME));
+      try {
+        const attrs = JSON.stringify({ ...JSON.parse(other.prepare('SELECT attrs FROM studies').pluck().get() as string), '00081030': { vr: 'LO', Value: ['Changed'] } });
+        expect(other.prepare('UPDATE studies SET attrs = ?').run(attrs).changes).toBe(1);
+      } finally {
+        other.close();
+      }
+      expect(study().map(summary)).toEqual([[['CT', 'MR'], [2], [3], ['Changed']]]);
+      expect(series().map((m) => m.dataset['00081030']?.Value)).toEqual([['Changed'], ['Changed']]);
     } finally {
       own.cleanup();
     }
