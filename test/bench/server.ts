@@ -9,7 +9,9 @@
  *   npm run build:main && node dist/test/bench/server.js [--quick]
  *
  * --quick: a tenth of the data and fewer runs (checks the benchmark itself).
- * --rows=N: N x N images instead of 64 x 64.
+ * --rows=N: N x N images instead of 512 x 512 (a CT slice, ~513 KB per file; the default since
+ *   2026-12-06 evening, 64 x 64 before: ~9 KB files, against which Orthanc stores ~500 instances
+ *   a second, where the issue measured it at ~110/s here; with 512 x 512 it stores ~170/s).
  * --rounds=N: whole runs on fresh servers (default 3, alternating which side goes
  *   first); each figure is the median over rounds. The disk here is a VM's, whose
  *   fsync latency varies from run to run.
@@ -20,16 +22,24 @@
  *   memory: node:http's fresh buffers cost this VM's client ~15 ms of page faults per 1.6 MB
  *   answer (see leanClient.ts), more than our server takes to produce it, for both sides alike.
  *   The report says which client timed the GETs.
+ * --delete-between-rounds: each server's storage is deleted as soon as its run ends, as before
+ *   2026-12-06 (evening). By default every run's storage is kept until the benchmark ends (at
+ *   512x512 that is ~3.2 GB per round): on ext4 without a journal, as here, creating a file
+ *   within 30 s of deleting others scans past the deleted inodes (ext4's recently_deleted()),
+ *   which made every STOW-RS phase after the first pay for the deletion of the run before it
+ *   (~0.15-0.3 ms more kernel time per file created, both servers alike). When the temp
+ *   folder's file system has not that room free and 4 GB more, each run's storage is deleted
+ *   when it ends and the next run waits until 31 s have passed since.
  * Uploads (STOW-RS) use node:http. No request sends Accept-Encoding, so neither side compresses.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { haveOrthanc, startOrthanc, type RunningOrthanc } from '../support/orthanc.js';
 import { synthInstance, synthUid } from '../support/synth.js';
 import { MultipartWriter } from '../../main/dicomweb/multipart.js';
 import { LeanClient } from './leanClient.js';
-import { agent, cpuSeconds, expectOk, type Answer, machineLine, median, now, peakRssMB, send, startOurs as startOurServer } from './common.js';
+import { agent, cpuSeconds, expectOk, type Answer, machineLine, median, now, peakRssMB, send, sleep, startOurs as startOurServer } from './common.js';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
@@ -43,11 +53,12 @@ const METADATA_RUNS = quick ? 3 : 7;
 const RETRIEVE_RUNS = quick ? 3 : 5;
 const ROUNDS = Number(process.argv.find((a) => a.startsWith('--rounds='))?.slice('--rounds='.length) ?? (quick ? 1 : 3));
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1 || ROUNDS > 10) throw new Error(`--rounds must be an integer from 1 to 10, got ${ROUNDS}`);
-const ROWS = Number(process.argv.find((a) => a.startsWith('--rows='))?.slice('--rows='.length) ?? 64); // 16-bit MONOCHROME2, 64x64: ~9 KB per file
+const ROWS = Number(process.argv.find((a) => a.startsWith('--rows='))?.slice('--rows='.length) ?? 512); // 16-bit MONOCHROME2, 512x512: ~513 KB per file
 if (!Number.isInteger(ROWS) || ROWS < 1 || ROWS > 1024) throw new Error(`--rows must be an integer from 1 to 1024, got ${ROWS}`);
 const CPU_PROFILE_DIR = process.argv.includes('--cpu-prof') ? join(process.cwd(), '.tmp', 'bench-profiles') : undefined;
 const WATCHDOG_MS = 20 * 60_000;
 const LEAN_CLIENT = !process.argv.includes('--node-client');
+const DELETE_BETWEEN_ROUNDS = process.argv.includes('--delete-between-rounds');
 
 const SURNAMES = ['MARTIN', 'SMITH', 'JONES', 'MILLER', 'BROWN', 'GARCIA', 'DUPONT', 'TANAKA'];
 const GIVEN = ['ANNA', 'JOHN', 'CLARA', 'PETER', 'LUCIA', 'KENJI', 'OMAR', 'SARA', 'IVAN', 'ELLA']; // none starts with M
@@ -71,7 +82,7 @@ async function startOurs(dir: string): Promise<Server> {
 }
 
 async function startTheirs(): Promise<{ server: Server; orthanc: RunningOrthanc }> {
-  const orthanc = await startOrthanc();
+  const orthanc = await startOrthanc({ keepDir: true }); // removed by the benchmark (runEnded, or at the end)
   return { orthanc, server: { name: 'Orthanc', root: `${orthanc.dicomWebUrl}/`, pid: orthanc.pid, close: () => orthanc.close() } };
 }
 
@@ -332,25 +343,53 @@ async function main(): Promise<void> {
   let open: Server | undefined;
   const dirs: string[] = [];
 
+  // Where each run's storage goes once the run ends (see --delete-between-rounds above).
+  const runBytes = (data.stowCount + data.bigCount) * data.stowInstance(0).length;
+  const { bavail, bsize } = statfsSync(tmpdir());
+  const keepStorage = !DELETE_BETWEEN_ROUNDS && 2 * ROUNDS * runBytes + 4e9 < bavail * bsize; // both servers, every round, and 4 GB to spare
+  const pauseAfterDeletion = !DELETE_BETWEEN_ROUNDS && !keepStorage;
+  let lastDeletion = 0;
+  const storageLine = keepStorage
+    ? 'kept until the benchmark ends (no file deleted within 30 s before a STOW-RS phase)'
+    : pauseAfterDeletion
+      ? 'deleted when the run ends (too little room to keep it), the next run starting 31 s after'
+      : 'deleted when the run ends (--delete-between-rounds)';
+  process.stderr.write(`[bench] storage of each run (~${(runBytes / 1e9).toFixed(2)} GB per server): ${storageLine}\n`);
+  function runEnded(dir: string): void {
+    if (keepStorage) return;
+    rmSync(dir, { recursive: true, force: true });
+    lastDeletion = Date.now();
+  }
+  async function afterDeletion(): Promise<void> {
+    const wait = lastDeletion + 31_000 - Date.now();
+    if (!pauseAfterDeletion || wait <= 0) return;
+    process.stderr.write(`[bench] waiting ${Math.ceil(wait / 1000)} s after deleting the last run's storage\n`);
+    await sleep(wait);
+  }
+
   async function runOurs(): Promise<void> {
+    await afterDeletion();
     const dir = mkdtempSync(join(tmpdir(), 'bench-ours-'));
     dirs.push(dir);
     open = await startOurs(dir);
     ourRounds.push(await measure(open, data));
     await open.close();
     open = undefined;
-    rmSync(dir, { recursive: true, force: true });
+    runEnded(dir);
     if (CPU_PROFILE_DIR) process.stderr.write(`[bench] CPU profile of our server written to ${CPU_PROFILE_DIR}\n`);
   }
   async function runOrthanc(): Promise<void> {
+    await afterDeletion();
     const { server, orthanc } = await startTheirs();
     open = server;
     const system = JSON.parse((await send('GET', `${orthanc.url}/system`)).body.toString('utf8')) as { Version: string };
     const plugin = JSON.parse((await send('GET', `${orthanc.url}/plugins/dicom-web`)).body.toString('utf8')) as { Version: string };
     versions = `Orthanc ${system.Version} with DICOMweb plugin ${plugin.Version}`;
+    dirs.push(orthanc.dir);
     theirRounds.push(await measure(server, data));
     await server.close();
     open = undefined;
+    runEnded(orthanc.dir);
   }
 
   try {
@@ -387,7 +426,8 @@ async function main(): Promise<void> {
     console.log(`Node ${process.version}; ${versions}`);
     console.log(`Timed GETs made by ${LEAN_CLIENT ? 'the lean client (test/bench/leanClient.ts: reused receive memory)' : 'node:http (--node-client)'}; STOW-RS uploads by node:http`);
     console.log(`Data: ${ROWS}x${ROWS} 16-bit MONOCHROME2 instances (explicit VR LE, ~${Math.round(data.stowInstance(0).length / 1024)} KB each), written by test/support/synth.ts`);
-    console.log(`Each figure: median over ${ROUNDS} round(s), each round on fresh servers and storage (peak RSS: highest of the rounds)\n`);
+    console.log(`Each figure: median over ${ROUNDS} round(s), each round on fresh servers and storage (peak RSS: highest of the rounds)`);
+    console.log(`Storage of each run: ${storageLine}\n`);
     console.log(table(rows));
     if (ROUNDS > 1) {
       console.log('\nSpread over the rounds (lowest–highest of the per-round figures):\n');

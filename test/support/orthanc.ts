@@ -27,6 +27,8 @@ export interface OrthancOptions {
   config?: Record<string, unknown>;
   /** Milliseconds to wait for GET /system to answer; default 20 s. */
   startTimeout?: number;
+  /** close() stops Orthanc but leaves its folder (`dir`) for the caller to remove. */
+  keepDir?: boolean;
 }
 
 export interface RunningOrthanc {
@@ -146,7 +148,7 @@ async function startOnce(options: OrthancOptions): Promise<RunningOrthanc> {
       child.kill('SIGKILL');
       await exitPromise;
     }
-    rmSync(dir, { recursive: true, force: true });
+    if (!options.keepDir) rmSync(dir, { recursive: true, force: true });
   };
 
   const url = `http://127.0.0.1:${httpPort}`;
