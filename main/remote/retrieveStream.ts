@@ -17,7 +17,8 @@ import type { Readable } from 'node:stream';
 import { AppError } from '../errors.js';
 import { parseMediaType } from '../dicomweb/mediaType.js';
 import { readMultipart } from '../dicomweb/multipart.js';
-import type { Store } from '../store/types.js';
+import { streamChunks } from './streamChunks.js';
+import type { FileBytes, Store } from '../store/types.js';
 import { remoteStatusError } from './httpClient.js';
 import type { RemoteClient, RemoteResponse } from './types.js';
 
@@ -99,10 +100,9 @@ async function snippet(body: Readable, max = 2048): Promise<string> {
   return Buffer.concat(chunks).subarray(0, max).toString('utf8');
 }
 
-/** Counts the bytes of `source` as they pass. */
+/** Counts the bytes of `source` as they pass (chunk by chunk, not joined: streamChunks.ts). */
 async function* counted(source: Readable, onBytes: (n: number) => void): AsyncGenerator<Buffer> {
-  for await (const chunk of source) {
-    const bytes = chunk as Buffer;
+  for await (const bytes of streamChunks(source)) {
     onBytes(bytes.length);
     yield bytes;
   }
@@ -177,7 +177,7 @@ export async function streamRetrieve(args: StreamRetrieveArgs): Promise<StreamTa
   }
 
   // Whole parts waiting to be stored, and the batches being stored (at most `limits.inflight` at once).
-  let batch: Buffer[] = [];
+  let batch: FileBytes[] = [];
   let batchBytes = 0;
   let timer: NodeJS.Timeout | undefined;
   /** Per batch, in the order received: the IDs stored (the tally lists them in that order). */
@@ -185,7 +185,7 @@ export async function streamRetrieve(args: StreamRetrieveArgs): Promise<StreamTa
   const storing = new Set<Promise<void>>();
   let storeError: { error: unknown } | undefined;
 
-  const storeBatch = async (files: Buffer[], slot: string[]) => {
+  const storeBatch = async (files: FileBytes[], slot: string[]) => {
     const outcomes = await store.storeInstances(files);
     for (const outcome of outcomes) {
       if (outcome.ok) {
@@ -244,8 +244,8 @@ export async function streamRetrieve(args: StreamRetrieveArgs): Promise<StreamTa
         events.onFailure(failure);
         continue;
       }
-      batch.push(part.body);
-      batchBytes += part.body.length;
+      batch.push(part.chunks.length === 1 ? part.chunks[0]! : part.chunks); // the pieces as received: written with one writev, never joined
+      batchBytes += part.size;
       if (batch.length >= limits.instances || batchBytes >= limits.bytes) {
         // Batches are written while the next is read; no more than `inflight` (backpressure on the network).
         await drain(limits.inflight);

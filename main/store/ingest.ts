@@ -299,7 +299,7 @@ export class IngestBatch implements StoreBatch {
 }
 
 /** A whole batch at once (imports, retrieves, tests). */
-export async function ingest(ctx: IngestContext, files: Buffer[], options: { studyInstanceUID?: string } = {}): Promise<StoreOutcome[]> {
+export async function ingest(ctx: IngestContext, files: readonly FileBytes[], options: { studyInstanceUID?: string } = {}): Promise<StoreOutcome[]> {
   const batch = new IngestBatch(ctx, options);
   for (const bytes of files) batch.add(bytes);
   return batch.commit();

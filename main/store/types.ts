@@ -143,7 +143,7 @@ export interface Store {
    * One outcome per input, in order; a bad input never stops the others.
    * `studyInstanceUID`: every instance must belong to that study (STOW-RS /studies/{s}).
    */
-  storeInstances(files: Buffer[], options?: { studyInstanceUID?: string }): Promise<StoreOutcome[]>;
+  storeInstances(files: readonly FileBytes[], options?: { studyInstanceUID?: string }): Promise<StoreOutcome[]>;
 
   /**
    * The same ingest filled one instance at a time: each added instance is

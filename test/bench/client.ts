@@ -17,7 +17,9 @@
  *
  * --quick: a tenth of the data, one round (checks the benchmark itself).
  * --rounds=N: rounds of (a) and (b), fresh clients and targets each (default 3);
- *   figures are medians over rounds.
+ *   figures are medians over rounds. Their storage is deleted when the benchmark
+ *   ends, not between rounds (since 2026-12-06 evening: on this disk, ext4 without
+ *   a journal, files created within 30 s of a deletion cost more kernel time).
  * --parts=retrieve,stow,big: which parts to run (default all three). Without
  *   "retrieve", the instances are stored into both clients directly.
  * --big-instances=N: size of the study of (c) (default 2000 of 512x512).
@@ -150,11 +152,17 @@ interface Round {
 
 async function round(source: RunningOrthanc, data: StudyData, dirs: string[], open: Array<{ close(): Promise<void> }>): Promise<Round> {
   const keep = <T extends { close(): Promise<void> }>(x: T) => (open.push(x), x);
+  // Storage is deleted when the benchmark ends, not between rounds (see --delete-between-rounds in server.ts).
+  const orthanc = async (options: Parameters<typeof startOrthanc>[0] = {}) => {
+    const o = keep(await startOrthanc({ ...options, keepDir: true }));
+    dirs.push(o.dir);
+    return o;
+  };
   const dir = mkdtempSync(join(tmpdir(), 'bench-client-ours-'));
   dirs.push(dir);
-  const targetOurs = keep(await startOrthanc());
-  const targetOursChunked = keep(await startOrthanc());
-  const targetTheirs = keep(await startOrthanc());
+  const targetOurs = await orthanc();
+  const targetOursChunked = await orthanc();
+  const targetTheirs = await orthanc();
   const ours: OurServer = keep(
     await startOurs(dir, {
       cpuProfileDir: CPU_PROFILE_DIR,
@@ -169,7 +177,7 @@ async function round(source: RunningOrthanc, data: StudyData, dirs: string[], op
       },
     }),
   );
-  const client = keep(await startOrthanc({ config: { DicomWeb: { Servers: { source: [`${source.dicomWebUrl}/`], target: [`${targetTheirs.dicomWebUrl}/`] } } } }));
+  const client = await orthanc({ config: { DicomWeb: { Servers: { source: [`${source.dicomWebUrl}/`], target: [`${targetTheirs.dicomWebUrl}/`] } } } });
   const r: Round = { oursPeakRssMB: 0, orthancClientPeakRssMB: 0 };
   const resources = { Resources: [{ Study: data.studyUID }], Synchronous: true };
 
@@ -203,7 +211,6 @@ async function round(source: RunningOrthanc, data: StudyData, dirs: string[], op
   r.oursPeakRssMB = peakRssMB(ours.pid);
   r.orthancClientPeakRssMB = peakRssMB(client.pid);
   for (const x of open.splice(0).reverse()) await x.close();
-  rmSync(dir, { recursive: true, force: true });
   return r;
 }
 
