@@ -36,14 +36,23 @@ function missingUid(name: string, key: string): AppError {
 const HEAD_BYTES = 32 * 1024;
 
 /**
- * parseInstance of a file given as the pieces it arrived in (a STOW-RS part):
- * the pieces are not joined when the attributes can be read from the first
- * ones, the bulk data past them being only located (readPart10's
- * `fileLength`); otherwise, and whenever that reading fails, the whole file
- * is joined and parsed, so the result (or the error) is parseInstance's.
+ * parseInstance of a file given as the pieces it arrived in (a STOW-RS part,
+ * a retrieved part): the pieces are not joined when the attributes can be
+ * read from the first one, or else from the first HEAD_BYTES, the bulk data
+ * past them being only located (readPart10's `fileLength`); otherwise, and
+ * whenever that reading fails, the whole file is joined and parsed, so the
+ * result (or the error) is parseInstance's.
  */
 export function parseInstanceOfChunks(chunks: readonly Buffer[], size: number): ParsedInstance {
   if (chunks.length === 1) return parseInstance(chunks[0]!);
+  // The first piece alone (no copy at all) when the attributes end in it: a
+  // socket read holds a few tens of KB, and joining each instance of a
+  // retrieve was a copy of the whole answer.
+  try {
+    return parseInstance(chunks[0]!, size);
+  } catch {
+    // The attributes go on past it (or the file fails): a longer head, then the whole file.
+  }
   let headLength = 0;
   let count = 0;
   while (count < chunks.length && headLength < HEAD_BYTES) headLength += chunks[count++]!.length;
