@@ -7,12 +7,16 @@
 import type { ParsedInstance } from '../dicom/types.js';
 import { canonicalDate, canonicalTime, firstInteger, firstString, normalisePersonName, pickTags } from './dicomValues.js';
 import { INSTANCE_TAGS, PATIENT_TAGS, SERIES_TAGS, STUDY_TAGS } from './levelAttributes.js';
-import { orthancMainTags } from './orthancMainTags.js';
+import { mainTagsOf } from './orthancMainTags.js';
 import type { ResourceIds } from './types.js';
 import { stringifyDataset } from '../dicom/datasetJson.js';
 
-export interface InstanceRecord {
-  ids: ResourceIds;
+/**
+ * The patient, study and series rows an instance would create. Made once per
+ * series of a batch, not per instance (ingest.ts): only the first instance that
+ * names a row creates it, and making these texts was half of an instance's record.
+ */
+export interface LevelRecords {
   patient: { patient_id: string; attrs: string; main_tags: string };
   study: {
     study_uid: string;
@@ -42,6 +46,12 @@ export interface InstanceRecord {
     attrs: string;
     main_tags: string;
   };
+}
+
+export interface InstanceRecord {
+  ids: ResourceIds;
+  /** Shared by the instances of one series in a batch. */
+  levels: LevelRecords;
   instance: {
     sop_uid: string;
     sop_class_uid: string;
@@ -63,14 +73,14 @@ export interface InstanceRecord {
   dataset: string;
 }
 
-/** `size`: the length of the Part-10 file in bytes. */
-export function instanceRecord(parsed: ParsedInstance, ids: ResourceIds, size: number): InstanceRecord {
+/** The level rows `parsed` would create (see LevelRecords). */
+export function levelRecords(parsed: ParsedInstance): LevelRecords {
   const ds = parsed.dataset;
-  const main = orthancMainTags(ds, parsed.writtenText);
-  const studyAttrs = { ...pickTags(ds, PATIENT_TAGS), ...pickTags(ds, STUDY_TAGS) };
+  const written = parsed.writtenText;
+  const patientMainTags = JSON.stringify(mainTagsOf('Patient', ds, written));
+  const patientAttrs = pickTags(ds, PATIENT_TAGS);
   return {
-    ids,
-    patient: { patient_id: parsed.patientID, attrs: JSON.stringify(pickTags(ds, PATIENT_TAGS)), main_tags: JSON.stringify(main.patient) },
+    patient: { patient_id: parsed.patientID, attrs: JSON.stringify(patientAttrs), main_tags: patientMainTags },
     study: {
       study_uid: parsed.studyInstanceUID,
       patient_id: parsed.patientID,
@@ -83,9 +93,9 @@ export function instanceRecord(parsed: ParsedInstance, ids: ResourceIds, size: n
       study_id: firstString(ds, '00200010'), // StudyID
       study_description: firstString(ds, '00081030'), // StudyDescription
       referring_physician_name: normalisePersonName(firstString(ds, '00080090')), // ReferringPhysicianName
-      attrs: JSON.stringify(studyAttrs),
-      main_tags: JSON.stringify(main.study),
-      patient_main_tags: JSON.stringify(main.patient),
+      attrs: JSON.stringify({ ...patientAttrs, ...pickTags(ds, STUDY_TAGS) }),
+      main_tags: JSON.stringify(mainTagsOf('Study', ds, written)),
+      patient_main_tags: patientMainTags,
     },
     series: {
       series_uid: parsed.seriesInstanceUID,
@@ -97,8 +107,17 @@ export function instanceRecord(parsed: ParsedInstance, ids: ResourceIds, size: n
       pps_start_date: canonicalDate(firstString(ds, '00400244')), // PerformedProcedureStepStartDate
       pps_start_time: canonicalTime(firstString(ds, '00400245')), // PerformedProcedureStepStartTime
       attrs: JSON.stringify(pickTags(ds, SERIES_TAGS)),
-      main_tags: JSON.stringify(main.series),
+      main_tags: JSON.stringify(mainTagsOf('Series', ds, written)),
     },
+  };
+}
+
+/** `size`: the length of the Part-10 file in bytes; `levels`: levelRecords of this instance or of another of its series. */
+export function instanceRecord(parsed: ParsedInstance, ids: ResourceIds, size: number, levels: LevelRecords): InstanceRecord {
+  const ds = parsed.dataset;
+  return {
+    ids,
+    levels,
     instance: {
       sop_uid: parsed.sopInstanceUID,
       sop_class_uid: parsed.sopClassUID,
@@ -114,7 +133,7 @@ export function instanceRecord(parsed: ParsedInstance, ids: ResourceIds, size: n
       pixel: parsed.pixel ? JSON.stringify(parsed.pixel) : null,
       bulk: JSON.stringify(parsed.bulk),
       attrs: JSON.stringify(pickTags(ds, INSTANCE_TAGS)),
-      main_tags: JSON.stringify(main.instance),
+      main_tags: JSON.stringify(mainTagsOf('Instance', ds, parsed.writtenText)),
     },
     dataset: stringifyDataset(ds),
   };

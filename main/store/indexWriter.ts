@@ -70,13 +70,14 @@ export class IndexWriter {
       if (studyPk === undefined) {
         let patientPk = levels.get(`patient ${ids.patient}`);
         if (patientPk === undefined) {
-          patientPk = this.upsertPatient.get(ids.patient, record.patient.patient_id, record.patient.attrs, record.patient.main_tags, now)!.pk;
+          const { patient } = record.levels;
+          patientPk = this.upsertPatient.get(ids.patient, patient.patient_id, patient.attrs, patient.main_tags, now)!.pk;
           levels.set(`patient ${ids.patient}`, patientPk);
         }
-        studyPk = this.upsertStudy.get({ ...record.study, patient_pk: patientPk, orthanc_id: ids.study, last_update: now })!.pk;
+        studyPk = this.upsertStudy.get({ ...record.levels.study, patient_pk: patientPk, orthanc_id: ids.study, last_update: now })!.pk;
         levels.set(`study ${ids.study}`, studyPk);
       }
-      seriesPk = this.upsertSeries.get({ ...record.series, study_pk: studyPk, orthanc_id: ids.series, last_update: now })!.pk;
+      seriesPk = this.upsertSeries.get({ ...record.levels.series, study_pk: studyPk, orthanc_id: ids.series, last_update: now })!.pk;
       levels.set(`series ${ids.series}`, seriesPk);
     }
     const info = this.insertInstance.run({ ...record.instance, series_pk: seriesPk, orthanc_id: ids.instance, file_uuid: fileUuid, last_update: now });

@@ -18,7 +18,7 @@ import { AppError } from '../errors.js';
 import type { ParsedInstance } from '../dicom/types.js';
 import { parseInstance, parseInstanceOfChunks } from '../dicom/parseInstance.js';
 import type { StorageArea } from './files.js';
-import { instanceRecord, type InstanceRecord } from './indexRecord.js';
+import { instanceRecord, levelRecords, type InstanceRecord, type LevelRecords } from './indexRecord.js';
 import type { IndexWriter } from './indexWriter.js';
 import { resourceIds } from './orthancIds.js';
 import type { Db } from './schema.js';
@@ -137,6 +137,12 @@ export class IngestBatch implements StoreBatch {
   private readonly entries: Entry[] = [];
   /** Orthanc instance ID -> index of its first occurrence in this batch. */
   private readonly firstInBatch = new Map<string, number>();
+  /**
+   * Orthanc series ID -> the level rows of the first instance of the batch in
+   * that series: a row is created by the first instance that names it, and only
+   * when it does not exist yet (IndexWriter.insert).
+   */
+  private readonly levelsOfSeries = new Map<string, LevelRecords>();
   private unwritten = 0;
   private readonly waiters: Array<{ bytes: number; resolve: () => void }> = [];
   private committed = false;
@@ -174,7 +180,10 @@ export class IngestBatch implements StoreBatch {
     }
     let record: InstanceRecord;
     try {
-      record = instanceRecord(examined, resourceIds(examined), size);
+      const ids = resourceIds(examined);
+      let levels = this.levelsOfSeries.get(ids.series);
+      if (!levels) this.levelsOfSeries.set(ids.series, (levels = levelRecords(examined)));
+      record = instanceRecord(examined, ids, size, levels);
     } catch (err) {
       const message = `instance ${examined.sopInstanceUID} cannot be indexed: ${(err as Error).message}`;
       this.entries.push({ outcome: { ok: false, reason: 'bad-dicom', message, sopClassUID: examined.sopClassUID, sopInstanceUID: examined.sopInstanceUID } });

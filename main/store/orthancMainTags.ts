@@ -39,7 +39,8 @@ function valueOf(tag: string, ds: DicomJsonDataset, written: Record<string, stri
   return groupsWritten > groupsJson ? fromJson + '='.repeat(groupsWritten - groupsJson) : fromJson;
 }
 
-function tagsOf(level: OrthancLevel, ds: DicomJsonDataset, written: Record<string, string>): MainTags {
+/** One level's main tags (`written` as for orthancMainTags). */
+export function mainTagsOf(level: OrthancLevel, ds: DicomJsonDataset, written: Record<string, string> = {}): MainTags {
   const out: MainTags = {};
   for (const [keyword, tag] of ORTHANC_MAIN_TAGS[level]) {
     if (!ds[tag]) continue;
@@ -52,9 +53,9 @@ function tagsOf(level: OrthancLevel, ds: DicomJsonDataset, written: Record<strin
 /** `written`: ParsedInstance.writtenText (without it, the DICOM JSON values are shown). */
 export function orthancMainTags(ds: DicomJsonDataset, written: Record<string, string> = {}): MainTagsOfInstance {
   return {
-    patient: tagsOf('Patient', ds, written),
-    study: tagsOf('Study', ds, written),
-    series: tagsOf('Series', ds, written),
-    instance: tagsOf('Instance', ds, written),
+    patient: mainTagsOf('Patient', ds, written),
+    study: mainTagsOf('Study', ds, written),
+    series: mainTagsOf('Series', ds, written),
+    instance: mainTagsOf('Instance', ds, written),
   };
 }

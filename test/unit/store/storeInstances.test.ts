@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { sample } from '../../support/samples.js';
 import { synthInstance, synthStudy, synthUid } from '../../support/synth.js';
 import { tempStore, type TempStore } from './tempStore.js';
+import { parseQidoQuery } from '../../../main/dicomweb/qidoQuery.js';
 
 let t: TempStore;
 beforeEach(() => {
@@ -125,6 +126,33 @@ describe('storeInstances', () => {
     expect(outcomes.map((o) => !o.ok && o.reason)).toEqual(['io', 'io']);
     expect(t.store.statistics().CountInstances).toBe(0);
     rmSync(tmp);
+  });
+
+  test('patient, study and series rows take the attributes of the first instance that names them, within a batch and across batches', async () => {
+    const spec = (series: number, instance: number, words: string) => ({
+      patientID: 'FIRST',
+      patientName: `FIRST^${words}`,
+      studyInstanceUID: synthUid('first-study', 1),
+      studyDescription: `study ${words}`,
+      seriesInstanceUID: synthUid('first-series', series),
+      seriesDescription: `series ${words}`,
+      sopInstanceUID: synthUid('first-instance', series, instance),
+      instanceNumber: instance,
+      rows: 4,
+      columns: 4,
+    });
+    const ok = (outcomes: Awaited<ReturnType<typeof t.store.storeInstances>>) => expect(outcomes.every((o) => o.ok)).toBe(true);
+    ok(await t.store.storeInstances([synthInstance(spec(1, 1, 'ONE')), synthInstance(spec(1, 2, 'TWO')), synthInstance(spec(2, 1, 'THREE'))]));
+    ok(await t.store.storeInstances([synthInstance(spec(1, 3, 'FOUR')), synthInstance(spec(3, 1, 'FIVE'))]));
+    const search = (level: 'study' | 'series') => [...t.store.search(parseQidoQuery(level, {}).search)];
+    const [study] = search('study');
+    expect(study!.dataset['00081030']?.Value).toEqual(['study ONE']);
+    expect(study!.dataset['00100010']?.Value).toEqual([{ Alphabetic: 'FIRST^ONE' }]);
+    expect(study!.dataset['00201208']?.Value).toEqual([5]);
+    expect(search('series').map((m) => m.dataset['0008103E']?.Value?.[0]).sort()).toEqual(['series FIVE', 'series ONE', 'series THREE']);
+    // Each instance keeps its own full dataset.
+    const instances = [...t.store.search(parseQidoQuery('instance', {}).search)];
+    expect(instances.map((m) => m.instanceDataset()['0008103E']?.Value?.[0]).sort()).toEqual(['series FIVE', 'series FOUR', 'series ONE', 'series THREE', 'series TWO']);
   });
 
   test('the index file lives in the index directory when one is given', async () => {
