@@ -16,13 +16,6 @@ import { ORTHANC_MAIN_TAGS, type OrthancLevel } from './levelAttributes.js';
 
 export type MainTags = Record<string, string>;
 
-export interface MainTagsOfInstance {
-  patient: MainTags;
-  study: MainTags;
-  series: MainTags;
-  instance: MainTags;
-}
-
 const MAXIMUM_TAG_LENGTH = 256;
 
 /** The main tag's value as Orthanc shows it. */
@@ -39,7 +32,7 @@ function valueOf(tag: string, ds: DicomJsonDataset, written: Record<string, stri
   return groupsWritten > groupsJson ? fromJson + '='.repeat(groupsWritten - groupsJson) : fromJson;
 }
 
-/** One level's main tags (`written` as for orthancMainTags). */
+/** One level's main tags; `written`: ParsedInstance.writtenText (without it, the DICOM JSON values are shown). */
 export function mainTagsOf(level: OrthancLevel, ds: DicomJsonDataset, written: Record<string, string> = {}): MainTags {
   const out: MainTags = {};
   for (const [keyword, tag] of ORTHANC_MAIN_TAGS[level]) {
@@ -48,14 +41,4 @@ export function mainTagsOf(level: OrthancLevel, ds: DicomJsonDataset, written: R
     if (Buffer.byteLength(value, 'utf8') <= MAXIMUM_TAG_LENGTH) out[keyword] = value;
   }
   return out;
-}
-
-/** `written`: ParsedInstance.writtenText (without it, the DICOM JSON values are shown). */
-export function orthancMainTags(ds: DicomJsonDataset, written: Record<string, string> = {}): MainTagsOfInstance {
-  return {
-    patient: mainTagsOf('Patient', ds, written),
-    study: mainTagsOf('Study', ds, written),
-    series: mainTagsOf('Series', ds, written),
-    instance: mainTagsOf('Instance', ds, written),
-  };
 }

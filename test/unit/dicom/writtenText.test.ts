@@ -13,7 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseInstance } from '../../../main/dicom/parseInstance.js';
 import type { ParsedInstance } from '../../../main/dicom/types.js';
 import { elementString } from '../../../main/store/dicomValues.js';
-import { orthancMainTags } from '../../../main/store/orthancMainTags.js';
+import { mainTagsOf } from '../../../main/store/orthancMainTags.js';
 import { havePydicomSamples, pydicomSampleFiles, sample } from '../../support/samples.js';
 import { havePydicom } from './pydicomOracle.js';
 
@@ -108,6 +108,6 @@ ds.save_as(sys.argv[2])`,
     expect(b.deflated).toBe(true);
     expect(b.writtenText).toEqual(a.writtenText);
     expect(b.writtenText!['00200037']).toBe('1.000000\\0.000000\\0.000000\\0.000000\\1.000000\\0.000000'); // ImageOrientationPatient
-    expect(orthancMainTags(b.dataset, b.writtenText)).toEqual(orthancMainTags(a.dataset, a.writtenText));
+    for (const level of ['Patient', 'Study', 'Series', 'Instance'] as const) expect(mainTagsOf(level, b.dataset, b.writtenText)).toEqual(mainTagsOf(level, a.dataset, a.writtenText));
   });
 });
