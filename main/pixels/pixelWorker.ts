@@ -13,7 +13,7 @@ import { AppError, asAppError, type ErrorKind } from '../errors.js';
 import type { StoredInstance } from '../store/types.js';
 import { decodeFrameInThread, isNative, nativeFrame } from './decodeFrame.js';
 import { openPixelSource } from './pixelSource.js';
-import { renderFrame, type PaletteLut, type RenderingAttributes, type RenderParams } from './render.js';
+import { renderFrame, shownSize, type PaletteLut, type RenderingAttributes, type RenderParams } from './render.js';
 import { BufferPool } from './bufferPool.js';
 import type { DecodedFrame, FrameAllocator, FrameInfo } from './types.js';
 
@@ -139,8 +139,12 @@ async function runRenderStored(task: RenderStoredTask): Promise<unknown> {
       return failure('read', err);
     }
     try {
-      const frame = isNative(info.transferSyntaxUID) ? nativeFrame(stored, info) : await decodeFrameInThread(stored, info, allocate);
-      const image = ownedBytes(await renderFrame(frame, withBuffers(task.attributes), task.params, allocate));
+      // Shown smaller than it is (thumbnail, viewport without a source region): a JPEG 2000 frame is decoded at
+      // the lowest resolution still covering the shown size (see decodeFrameInThread), then scaled to that size.
+      const whole = { width: info.columns, height: info.rows };
+      const shown = task.params.viewport?.region ? undefined : shownSize(whole, task.params.viewport);
+      const frame = isNative(info.transferSyntaxUID) ? nativeFrame(stored, info) : await decodeFrameInThread(stored, info, allocate, shown);
+      const image = ownedBytes(await renderFrame(frame, withBuffers(task.attributes), task.params, allocate, whole));
       const result: RenderStoredResult = { ok: true, image };
       return move({ [transferableSymbol]: image.buffer, [valueSymbol]: result } as unknown as Parameters<typeof move>[0]);
     } catch (err) {

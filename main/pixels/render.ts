@@ -466,24 +466,46 @@ export function sourceRegion(pixels: DisplayPixels, region: NonNullable<Viewport
   return { data: out, width, height, channels: c };
 }
 
-/** Display pixels to the encoded image: source region, fit inside the viewport (aspect kept), JPEG or PNG. */
-export async function encodeDisplayPixels(pixels: DisplayPixels, params: RenderParams): Promise<Buffer> {
+/**
+ * The size an image of `image` size is shown at in `viewport` (no source
+ * region): fitted inside vw x vh with its aspect kept, rounded as sharp's
+ * `fit: 'inside'` rounds (tested against it); undefined when the viewport
+ * gives no size (the image's own size).
+ */
+export function shownSize(image: { width: number; height: number }, viewport: Viewport | undefined): { width: number; height: number } | undefined {
+  if (!viewport || (viewport.width === undefined && viewport.height === undefined)) return undefined;
+  const scale = Math.min(viewport.width === undefined ? Infinity : viewport.width / image.width, viewport.height === undefined ? Infinity : viewport.height / image.height);
+  return { width: Math.max(1, Math.round(image.width * scale)), height: Math.max(1, Math.round(image.height * scale)) };
+}
+
+/**
+ * Display pixels to the encoded image: source region, fit inside the viewport
+ * (aspect kept), JPEG or PNG. `image`: the frame's own size, when `pixels` are
+ * a lower resolution of it (decodeFrameInThread's `shown`): they are scaled to
+ * exactly the size the whole frame would have been shown at.
+ */
+export async function encodeDisplayPixels(pixels: DisplayPixels, params: RenderParams, image: { width: number; height: number } = pixels): Promise<Buffer> {
   const viewport = params.viewport;
   const source = viewport?.region ? sourceRegion(pixels, viewport.region) : pixels;
-  let image = sharp(source.data, { raw: { width: source.width, height: source.height, channels: source.channels } });
-  if (viewport && (viewport.width !== undefined || viewport.height !== undefined)) {
-    image = image.resize({ width: viewport.width, height: viewport.height, fit: 'inside' });
+  let encoder = sharp(source.data, { raw: { width: source.width, height: source.height, channels: source.channels } });
+  const reduced = pixels.width !== image.width || pixels.height !== image.height;
+  if (reduced && viewport?.region) throw new AppError('internal', 'a viewport with a source region needs the whole frame, not a lower resolution');
+  const target = reduced ? shownSize(image, viewport) : undefined;
+  if (target) encoder = encoder.resize({ ...target, fit: 'fill' });
+  else if (viewport && (viewport.width !== undefined || viewport.height !== undefined)) {
+    encoder = encoder.resize({ width: viewport.width, height: viewport.height, fit: 'inside' });
   }
-  if (source.channels === 1) image = image.toColourspace('b-w');
+  if (source.channels === 1) encoder = encoder.toColourspace('b-w');
   return params.mediaType === 'image/png'
-    ? image.png().toBuffer()
-    : image.jpeg({ quality: params.quality ?? DEFAULT_JPEG_QUALITY, optimiseCoding: false }).toBuffer();
+    ? encoder.png().toBuffer()
+    : encoder.jpeg({ quality: params.quality ?? DEFAULT_JPEG_QUALITY, optimiseCoding: false }).toBuffer();
 }
 
 /**
  * A decoded frame rendered as `params` ask. `allocate`: where the display
  * pixels go; the buffer is in use until the returned promise settles.
+ * `image`: the frame's own size when `frame` was decoded at a lower resolution.
  */
-export async function renderFrame(frame: DecodedFrame, attrs: RenderingAttributes, params: RenderParams, allocate?: FrameAllocator): Promise<Buffer> {
-  return encodeDisplayPixels(displayPixels(frame, attrs, params.window, allocate), params);
+export async function renderFrame(frame: DecodedFrame, attrs: RenderingAttributes, params: RenderParams, allocate?: FrameAllocator, image?: { width: number; height: number }): Promise<Buffer> {
+  return encodeDisplayPixels(displayPixels(frame, attrs, params.window, allocate), params, image);
 }

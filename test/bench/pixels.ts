@@ -14,7 +14,8 @@
  *    syntaxes here are lossless), so both servers are known to decode;
  *  - rendered images per second: RetrieveRendered (PS3.18 10.4.1.1.3)
  *    GET …/instances/{i}/rendered with Accept image/png and image/jpeg; each
- *    answer checked (signature, 512x512 from the PNG IHDR / JPEG SOF).
+ *    answer checked (signature, 512x512 from the PNG IHDR / JPEG SOF); and
+ *    image/jpeg with viewport=128,128 (a thumbnail's size; checked 128x128).
  *
  * Orthanc's set-up, and why (found while writing this benchmark, Debian 12,
  * Orthanc 1.10.1, GDCM plugin 1.5 with GDCM 3.0.21): when the GDCM plugin
@@ -41,8 +42,8 @@
  * --only=ours | --only=orthanc: one side only (its figures as JSON).
  * --cpu-prof: our server runs under `node --cpu-prof` (.tmp/bench-profiles/).
  * --cases=ID,ID: only these cases, in the default order (ids: frames-SYNTAX,
- *   rendered-png-SYNTAX, rendered-jpeg-SYNTAX; SYNTAX native, rle, jpegls, j2k).
- *   Default: all twelve.
+ *   rendered-png-SYNTAX, rendered-jpeg-SYNTAX, viewport-jpeg-SYNTAX; SYNTAX
+ *   native, rle, jpegls, j2k). Default: all sixteen.
  * --save-rendered=DIR: writes each side's rendered PNG of slice 1, and the expected one, there.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -249,22 +250,26 @@ function framesCase(data: PixelSeries, s: SyntaxSeries): Case {
 /** First PNG answer of each side per case, compared after the run. */
 const firstPng = new Map<string, Buffer>();
 
-function renderedCase(data: PixelSeries, s: SyntaxSeries, format: 'png' | 'jpeg'): Case {
+/** The viewport of the `viewport-jpeg-SYNTAX` cases: a thumbnail's size (both servers' /rendered take it; Orthanc 1.10 has no /thumbnail). */
+const SMALL_VIEWPORT = 128;
+
+function renderedCase(data: PixelSeries, s: SyntaxSeries, format: 'png' | 'jpeg', viewport?: number): Case {
   const mediaType = `image/${format}`;
+  const expected = viewport ?? data.columns;
   return {
-    id: `rendered-${format}-${s.name}`,
-    title: `Rendered ${format.toUpperCase()}, ${s.label}`,
+    id: viewport ? `viewport-${format}-${s.name}` : `rendered-${format}-${s.name}`,
+    title: viewport ? `Rendered ${format.toUpperCase()} ${viewport}x${viewport}, ${s.label}` : `Rendered ${format.toUpperCase()}, ${s.label}`,
     kind: 'rendered',
     series: s,
-    request: (side, k) => send('GET', `${instanceUrl(side, data, s, k)}/rendered`, { accept: mediaType }),
+    request: (side, k) => send('GET', `${instanceUrl(side, data, s, k)}/rendered${viewport ? `?viewport=${viewport},${viewport}` : ''}`, { accept: mediaType }),
     check: (side, k, a) => {
       ensureOk(a);
       const what = `${side.name} rendered ${format} of slice ${k + 1} (${s.label})`;
       const type = String(a.headers['content-type'] ?? '');
       if (!type.startsWith(mediaType)) throw new Error(`${what}: Content-Type '${type}', expected ${mediaType}`);
       const size = imageSize(format, a.body);
-      if (size.width !== data.columns || size.height !== data.rows) throw new Error(`${what}: ${size.width}x${size.height}, expected ${data.columns}x${data.rows}`);
-      if (format === 'png' && k === 0) firstPng.set(`${side.name} ${s.name}`, a.body);
+      if (size.width !== expected || size.height !== expected) throw new Error(`${what}: ${size.width}x${size.height}, expected ${expected}x${expected}`);
+      if (format === 'png' && k === 0 && !viewport) firstPng.set(`${side.name} ${s.name}`, a.body);
     },
   };
 }
@@ -461,10 +466,11 @@ async function main(): Promise<void> {
       ...data.series.map((s) => framesCase(data, s)),
       ...data.series.map((s) => renderedCase(data, s, 'png')),
       ...data.series.map((s) => renderedCase(data, s, 'jpeg')),
+      ...data.series.map((s) => renderedCase(data, s, 'jpeg', SMALL_VIEWPORT)),
     ].filter((c) => CASES === undefined || CASES.includes(c.id));
     const unknown = CASES?.filter((id) => !cases.some((c) => c.id === id)) ?? [];
     if (unknown.length || cases.length === 0) {
-      throw new Error(`--cases: unknown case(s) ${unknown.join(', ') || '(none given)'}; known: ${data.series.flatMap((s) => [`frames-${s.name}`, `rendered-png-${s.name}`, `rendered-jpeg-${s.name}`]).join(', ')}`);
+      throw new Error(`--cases: unknown case(s) ${unknown.join(', ') || '(none given)'}; known: ${data.series.flatMap((s) => [`frames-${s.name}`, `rendered-png-${s.name}`, `rendered-jpeg-${s.name}`, `viewport-jpeg-${s.name}`]).join(', ')}`);
     }
     const results = new Map<string, Map<Side['name'], Outcome>>();
     for (const c of cases) results.set(c.id, await measureCase(sides, c, INSTANCES));
@@ -486,7 +492,7 @@ async function main(): Promise<void> {
         data.series.map((s) => `${s.label} ${avg(s).toFixed(0)} KB`).join(', '),
     );
     console.log(`Each figure: answers per second over all ${INSTANCES} slices with ${CLIENTS} requests in flight, median of ${ROUNDS} timed pass(es) after one checking pass (lowest–highest pass in brackets); every answer checked (decoded frames equal to the original pixels)`);
-    console.log(`Frames: GET …/frames/1, Accept: ${FRAMES_ACCEPT}. Rendered: GET …/instances/{i}/rendered, Accept image/png or image/jpeg, no parameters (the file's window)\n`);
+    console.log(`Frames: GET …/frames/1, Accept: ${FRAMES_ACCEPT}. Rendered: GET …/instances/{i}/rendered, Accept image/png or image/jpeg, no parameters (the file's window), or viewport=${SMALL_VIEWPORT},${SMALL_VIEWPORT}\n`);
     console.log(text);
     notes.forEach((n, i) => console.log(`\n[${i + 1}] ${n}`));
     console.log(`\nOur peak RSS: per case, the VmHWM over that case's passes${perCaseRss ? ' (reset before each case)' : ' (could not be reset: the highest since start)'}; highest since start: ours ${finalRss.get('ours')!.toFixed(0)} MB, Orthanc ${finalRss.get('Orthanc')!.toFixed(0)} MB.`);

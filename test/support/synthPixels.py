@@ -12,7 +12,8 @@ written with pydicom 2.3 + numpy:
   synthPixels.py j2k OUT.dcm IN.dcm CODESTREAM.j2k SYNTAX PHOTOMETRIC
       IN's dataset with its Pixel Data replaced by one encapsulated JPEG 2000
       codestream (made by opj_compress), the transfer syntax and photometric
-      interpretation set.
+      interpretation set, and new Series and SOP Instance UIDs (so that a
+      store can hold it beside IN).
   synthPixels.py refragment OUT.dcm IN.dcm FRAGMENTS_PER_FRAME BOT(0/1)
       IN's encapsulated frames split into several fragments each, with or
       without a Basic Offset Table.
@@ -109,6 +110,9 @@ def j2k(out, source, codestream, syntax, photometric):
     if ds.SamplesPerPixel > 1:
         ds.PlanarConfiguration = 0
     ds.file_meta.TransferSyntaxUID = syntax
+    ds.SeriesInstanceUID = generate_uid()
+    ds.SOPInstanceUID = generate_uid()
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
     ds.is_little_endian = True
     ds.is_implicit_VR = False
     ds.save_as(out, write_like_original=False)

@@ -23,28 +23,16 @@ import {
   haveOpenjpegTools,
   havePythonGdcm,
   maxDifference,
-  PYTHON,
   referenceFrames,
   storedFrames,
   type ReferenceFrames,
 } from '../../support/pixelFiles.js';
+import { synthJpeg2000File, synthNativeFile, type SynthSpec } from '../../support/synthPixelFiles.js';
 
-const SYNTH = join(import.meta.dirname, '../../support/synthPixels.py');
 const dir = mkdtempSync(join(tmpdir(), 'decode-synth-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-interface Spec {
-  rows: number;
-  columns: number;
-  samples: number;
-  bitsAllocated: number;
-  bitsStored: number;
-  signed: boolean;
-  photometric: string;
-  planar: 0 | 1;
-  frames: number;
-  palette?: boolean;
-}
+type Spec = SynthSpec;
 
 const mono = (bitsAllocated: number, bitsStored: number, signed: boolean, frames = 1): Spec => ({
   rows: 48,
@@ -60,11 +48,7 @@ const mono = (bitsAllocated: number, bitsStored: number, signed: boolean, frames
 const rgb = (bitsAllocated: number, planar: 0 | 1, frames = 1): Spec => ({ ...mono(bitsAllocated, bitsAllocated, false, frames), samples: 3, photometric: 'RGB', planar });
 
 let count = 0;
-function nativeFile(spec: Spec): string {
-  const path = join(dir, `native${++count}.dcm`);
-  execFileSync(PYTHON, [SYNTH, 'native', path, JSON.stringify(spec)]);
-  return path;
-}
+const nativeFile = (spec: Spec) => synthNativeFile(dir, spec);
 
 function run(tool: string, args: string[]): void {
   execFileSync(tool, args, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -184,17 +168,7 @@ describe.skipIf(!havePythonGdcm)('native frames', () => {
 });
 
 describe.skipIf(!(havePythonGdcm && haveOpenjpegTools && haveGdcmTools))('JPEG 2000 (opj_compress)', () => {
-  /** The native file's first frame through opj_compress, wrapped as DICOM with the given syntax and photometric. */
-  function j2kFile(source: string, spec: Spec, options: string[], syntax: string, photometric: string): string {
-    const raw = join(dir, `raw${++count}.raw`);
-    const codestream = join(dir, `cs${count}.j2k`);
-    execFileSync(PYTHON, [SYNTH, 'raw', raw, source]);
-    const format = `${spec.columns},${spec.rows},${spec.samples},${spec.bitsStored},${spec.signed ? 's' : 'u'}`;
-    run('opj_compress', ['-i', raw, '-F', format, '-o', codestream, ...options]);
-    const out = join(dir, `j2k${count}.dcm`);
-    execFileSync(PYTHON, [SYNTH, 'j2k', out, source, codestream, syntax, photometric]);
-    return out;
-  }
+  const j2kFile = (source: string, spec: Spec, options: string[], syntax: string, photometric: string) => synthJpeg2000File(dir, source, spec, options, syntax, photometric).path;
 
   test('lossless colour with the reversible transform (YBR_RCT) comes out RGB equal to the original', async () => {
     const spec = rgb(8, 0);

@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { parseRenderedQuery, parseViewport, parseWadoUriImageQuery, parseWindow } from '../../../main/dicomweb/renderedQuery.js';
 import type { DicomJsonDataset } from '../../../main/dicom/types.js';
-import { displayPixels, renderFrame, sampleValues, sourceRegion, voiFunction, DEFAULT_RENDERING } from '../../../main/pixels/render.js';
+import { displayPixels, renderFrame, sampleValues, shownSize, sourceRegion, voiFunction, DEFAULT_RENDERING } from '../../../main/pixels/render.js';
 import { renderingAttributesOf } from '../../../main/pixels/renderingAttributes.js';
 import { looksComplete } from '../../../main/pixels/thumbnailCache.js';
 import type { DecodedFrame } from '../../../main/pixels/types.js';
@@ -144,6 +144,26 @@ describe('encoding', () => {
     expect([...jpeg.subarray(0, 3)]).toEqual([0xff, 0xd8, 0xff]);
     const meta = await sharp(jpeg).metadata();
     expect([meta.width, meta.height]).toEqual([64, 32]);
+  });
+
+  it('shownSize is the size sharp fits an image inside a viewport to, for odd sizes and one-sided viewports', async () => {
+    const images = [[512, 512], [513, 511], [301, 97], [1000, 3], [37, 1999]] as const;
+    const viewports = [{ width: 128, height: 128 }, { width: 100, height: 50 }, { width: 64 }, { height: 64 }, { width: 333, height: 222 }, { width: 1, height: 1 }, { width: 7, height: 1000 }];
+    for (const [width, height] of images) {
+      for (const viewport of viewports) {
+        const { info } = await sharp(Buffer.alloc(width * height), { raw: { width, height, channels: 1 } }).resize({ ...viewport, fit: 'inside' }).raw().toBuffer({ resolveWithObject: true });
+        expect(shownSize({ width, height }, viewport), `${width}x${height} in ${JSON.stringify(viewport)}`).toEqual({ width: info.width, height: info.height });
+      }
+    }
+    expect(shownSize({ width: 10, height: 10 }, undefined)).toBeUndefined();
+  });
+
+  it('a frame decoded at a lower resolution is scaled to the size the whole frame would be shown at', async () => {
+    // The gradient's 128x64 frame as a 32x16 lower resolution, shown in 100x100: the whole frame would give 100x50.
+    const quarter = frame({ rows: 16, columns: 32, bitsAllocated: 8, bitsStored: 8, highBit: 7, bytes: Buffer.alloc(32 * 16, 90) });
+    const png = await renderFrame(quarter, DEFAULT_RENDERING, { mediaType: 'image/png', viewport: { width: 100, height: 100 } }, undefined, { width: 128, height: 64 });
+    const meta = await sharp(png).metadata();
+    expect([meta.width, meta.height]).toEqual([100, 50]);
   });
 
   it('crops a source region, a negative width taking the columns left of sx, mirrored', () => {
