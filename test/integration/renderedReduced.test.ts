@@ -76,9 +76,9 @@ describe.skipIf(!(havePythonGdcm && haveOpenjpegTools))('JPEG 2000 rendered smal
 
   // How far a lower resolution may be from the native rendering, in grey levels on average: its
   // low-pass samples are shifted by up to half a pixel of that level (see decodeFrame.ts). Measured
-  // 1.6 at one level down and 2.8 at two on this image of gradients, wrap-around edges and noise,
-  // where scaling the native rendering with sharp's other kernels (Mitchell, bilinear) moves it by
-  // up to 1.1; decoding garbage, or the wrong level, gives tens.
+  // 1.4-1.5 at one level down and 2.5 at two on this image of gradients, wrap-around edges and
+  // noise (scaling the native rendering with another of sharp's kernels moves it by up to 1.1);
+  // decoding garbage, or the wrong level, gives tens.
   it.each([
     { what: 'a thumbnail (128x128 by default): one level down', tail: `/thumbnail?${window}`, size: [128, 128], within: 2 },
     { what: 'a 100x100 viewport: one level down', tail: `/rendered?${window}&viewport=100,100`, size: [100, 100], within: 2 },

@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { parseRenderedQuery, parseViewport, parseWadoUriImageQuery, parseWindow } from '../../../main/dicomweb/renderedQuery.js';
 import type { DicomJsonDataset } from '../../../main/dicom/types.js';
-import { displayPixels, renderFrame, sampleValues, shownSize, sourceRegion, voiFunction, DEFAULT_RENDERING } from '../../../main/pixels/render.js';
+import { displayPixels, renderFrame, sampleValues, shownSize, sourceRegion, voiFunction, wholeFactorShrink, DEFAULT_RENDERING } from '../../../main/pixels/render.js';
 import { renderingAttributesOf } from '../../../main/pixels/renderingAttributes.js';
 import { looksComplete } from '../../../main/pixels/thumbnailCache.js';
 import type { DecodedFrame } from '../../../main/pixels/types.js';
@@ -156,6 +156,28 @@ describe('encoding', () => {
       }
     }
     expect(shownSize({ width: 10, height: 10 }, undefined)).toBeUndefined();
+  });
+
+  it('shrinks by a whole factor as the mean of each block (rounded half up), grey and RGB; other sizes are left to sharp', () => {
+    const grey = { data: Buffer.from([0, 2, 10, 20, 4, 6, 30, 41, 1, 1, 1, 1, 1, 1, 1, 2]), width: 4, height: 4, channels: 1 as const };
+    expect(wholeFactorShrink(grey, { width: 2, height: 2 })).toEqual({ data: Buffer.from([3, 25, 1, 1]), width: 2, height: 2, channels: 1 });
+    expect([...wholeFactorShrink(grey, { width: 1, height: 1 })!.data]).toEqual([8]); // 121 / 16 = 7.56
+    const rgb = { data: Buffer.from([10, 0, 255, 20, 0, 255, 30, 100, 0, 40, 101, 0]), width: 2, height: 2, channels: 3 as const };
+    expect([...wholeFactorShrink(rgb, { width: 1, height: 1 })!.data]).toEqual([25, 50, 128]); // 201 / 4 = 50.25, 510 / 4 = 127.5
+    expect(wholeFactorShrink(grey, { width: 3, height: 3 })).toBeUndefined();
+    expect(wholeFactorShrink(grey, { width: 2, height: 1 })).toBeUndefined(); // not the same factor both ways
+    expect(wholeFactorShrink(grey, { width: 4, height: 4 })).toBeUndefined();
+  });
+
+  it('a viewport that is a whole fraction of the image is shown box-averaged; others fitted by sharp to the same size', async () => {
+    const png = await renderFrame(gradient, DEFAULT_RENDERING, { mediaType: 'image/png', window: { center: 127.5, width: 256, function: 'linear-exact' }, viewport: { width: 32 } });
+    const { data, info } = await sharp(png).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
+    expect([info.width, info.height]).toEqual([32, 16]);
+    // Columns 0-3 of the gradient hold 0..3 (display 0..3 with this window): their mean 1.5 rounds to 2.
+    expect([data[0], data[1], data[31]]).toEqual([2, 6, 126]);
+    const odd = await renderFrame(gradient, DEFAULT_RENDERING, { mediaType: 'image/png', viewport: { width: 30 } });
+    const meta = await sharp(odd).metadata();
+    expect([meta.width, meta.height]).toEqual([30, 15]);
   });
 
   it('a frame decoded at a lower resolution is scaled to the size the whole frame would be shown at', async () => {
