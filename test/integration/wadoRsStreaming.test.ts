@@ -67,7 +67,10 @@ describe('WADO-RS retrieve of a big series', () => {
     }
     expect(received).toBeGreaterThan(totalBytes);
     const growth = Math.max(peakRss - before.rss, peakExternal - (before.external + before.arrayBuffers));
-    expect(growth, `memory grew by ${(growth / 1e6).toFixed(0)} MB for a ${(totalBytes / 1e6).toFixed(0)} MB series`).toBeLessThan(totalBytes / 3);
+    // The client reading the answer runs in this process too, and what it has read stays until the next
+    // garbage collection: 50-55 MB measured with this file alone, up to 71 MB while other test files ran.
+    // A server that built the answer before sending it would grow by the whole series (210 MB) or more.
+    expect(growth, `memory grew by ${(growth / 1e6).toFixed(0)} MB for a ${(totalBytes / 1e6).toFixed(0)} MB series`).toBeLessThan(totalBytes / 2);
   });
 
   it('does not read ahead of a client that stops reading, and keeps serving others', async () => {
