@@ -97,6 +97,17 @@ describe.skipIf(!(havePythonGdcm && haveOpenjpegTools))('JPEG 2000 at a lower re
     expect(ours.bytes.equals(theirs.samples)).toBe(true);
   });
 
+  test('lossy (irreversible 9/7 wavelet, .91): a lower level within 1 of native OpenJPEG, and the same size', async () => {
+    const lossy = synthJpeg2000File(dir, source, spec, ['-I', '-r', '10'], '1.2.840.10008.1.2.4.91', 'MONOCHROME2');
+    const { info, frames } = await storedFrames(lossy.path);
+    const ours = await decodeJpeg2000Reduced(frames[0]!, info, 1);
+    const theirs = opjReduced(lossy.codestream, 1, 'pgm');
+    expect({ columns: ours.columns, rows: ours.rows }).toEqual({ columns: theirs.width, rows: theirs.height });
+    let max = 0;
+    for (let i = 0; i < ours.bytes.length; i += 2) max = Math.max(max, Math.abs(ours.bytes.readUInt16LE(i) - theirs.samples.readUInt16LE(i)));
+    expect(max).toBeLessThanOrEqual(1); // the same library in wasm and native: float rounding at most
+  });
+
   test('asking more levels than the codestream has drops all it has', async () => {
     const { info, frames } = await storedFrames(threeLevels.path);
     const ours = await decodeJpeg2000Reduced(frames[0]!, info, 7);
