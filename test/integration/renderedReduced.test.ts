@@ -6,17 +6,19 @@
  * viewport, a source region) both answers are identical; where it is shown
  * smaller (thumbnail, viewport, WADO-URI rows/columns) it is decoded at a
  * lower resolution: the answer has the same size as the native one, differs
- * from it (so the lower resolution was used) and stays close to it.
+ * from it (so the lower resolution was used) and stays close to it. Then
+ * real JPEG 2000 files from pydicom's samples, shown smaller, against their
+ * whole frame scaled.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEngine, type TestEngine } from '../support/engine.js';
 import { haveOpenjpegTools, havePythonGdcm } from '../support/pixelFiles.js';
 import { rawPixels, type Raw } from '../support/renderOracle.js';
 import { havePydicomSamples, sample } from '../support/samples.js';
-import sharp from 'sharp';
 import { synthJpeg2000File, synthNativeFile, type SynthSpec } from '../support/synthPixelFiles.js';
 
 interface Stored {
