@@ -12,7 +12,7 @@
 import { decodeCompressed, decodeCompressedReduced, decodesReduced } from './codecs/decodeCompressed.js';
 import { corrupt, unsupported } from './codecs/frameErrors.js';
 import { decodeInPool } from './decodePool.js';
-import type { DecodedFrame, FrameAllocator, FrameInfo } from './types.js';
+import type { DecodedFrame, FrameAllocator, FrameInfo, ImageSize } from './types.js';
 
 /** `allocate`: where a frame decoded in this thread goes (see FrameAllocator); frames from the pool keep their own buffer. */
 export async function decodeFrame(stored: Buffer, info: FrameInfo, allocate?: FrameAllocator): Promise<DecodedFrame> {
@@ -42,17 +42,18 @@ export function decodesInThread(info: FrameInfo): boolean {
  * then decodes the smallest one still at least twice this large, and the
  * frame comes back with fewer rows and columns; other frames come back whole.
  */
-export async function decodeFrameInThread(stored: Buffer, info: FrameInfo, allocate?: FrameAllocator, shown?: FrameSize): Promise<DecodedFrame> {
+export async function decodeFrameInThread(stored: Buffer, info: FrameInfo, allocate?: FrameAllocator, shown?: ImageSize): Promise<DecodedFrame> {
   if (isNative(info.transferSyntaxUID)) return nativeFrame(stored, info);
   checkShape(info);
   if (stored.length === 0) throw corrupt(info.transferSyntaxUID, 'the frame has no compressed bytes');
   // Palette indices are labels, not intensities: a lower resolution (a low-pass band) would blend them.
   const reducible = shown && decodesReduced(info.transferSyntaxUID) && info.photometricInterpretation !== 'PALETTE COLOR';
-  // At least twice the shown size: sharp's Lanczos filter then does the last halving or more. Showing the
-  // resolution level itself costs more fidelity than it saves time: its low-pass samples sit on the even
-  // pixels (ISO 15444-1 F.3.8), a shift of (2^levels - 1) / 2 pixels, and windowing follows the averaging.
-  // Measured on a 512x512 CT slice shown at 128x128, window 40/400: 1.7 grey levels from the native
-  // rendering on average this way, 6.1 showing level 2 itself.
+  // At least twice the shown size: the final scaling (a box average or sharp's Lanczos) does the last
+  // halving. Showing the resolution level itself costs more fidelity than it saves time: its low-pass
+  // samples sit on the even pixels (ISO 15444-1 F.3.8), a shift of (2^levels - 1) / 2 pixels, and
+  // windowing follows the averaging. Measured on a 512x512 CT slice shown at 128x128, window 40/400,
+  // Lanczos for the last step: 1.7 grey levels from the native rendering on average this way, 6.1
+  // showing level 2 itself.
   const reduce = reducible ? levelsAbove(info, { width: 2 * shown.width, height: 2 * shown.height }) : 0;
   if (reduce > 0) {
     const { bytes, rows, columns, photometricInterpretation } = await decodeCompressedReduced(stored, info, reduce);
@@ -62,13 +63,8 @@ export async function decodeFrameInThread(stored: Buffer, info: FrameInfo, alloc
   return { ...decodedShape(info), bytes, photometricInterpretation };
 }
 
-export interface FrameSize {
-  width: number;
-  height: number;
-}
-
 /** How many times the frame can be halved and still cover `shown` (rounding down: a resolution level is never smaller, whatever the image offset). */
-export function levelsAbove(info: Pick<FrameInfo, 'rows' | 'columns'>, shown: FrameSize): number {
+export function levelsAbove(info: Pick<FrameInfo, 'rows' | 'columns'>, shown: ImageSize): number {
   let levels = 0;
   while (levels < 16 && Math.floor(info.columns / 2 ** (levels + 1)) >= shown.width && Math.floor(info.rows / 2 ** (levels + 1)) >= shown.height) levels++;
   return levels;

@@ -140,7 +140,7 @@ async function runRenderStored(task: RenderStoredTask): Promise<unknown> {
     }
     try {
       // Shown smaller than it is (thumbnail, viewport without a source region): a JPEG 2000 frame is decoded at
-      // the lowest resolution still covering the shown size (see decodeFrameInThread), then scaled to that size.
+      // a lower resolution still at least twice the shown size (see decodeFrameInThread), then scaled to that size.
       const whole = { width: info.columns, height: info.rows };
       const shown = task.params.viewport?.region ? undefined : shownSize(whole, task.params.viewport);
       const frame = isNative(info.transferSyntaxUID) ? nativeFrame(stored, info) : await decodeFrameInThread(stored, info, allocate, shown);

@@ -21,7 +21,7 @@
 import { endianness } from 'node:os';
 import sharp from 'sharp';
 import { AppError } from '../errors.js';
-import type { DecodedFrame, FrameAllocator } from './types.js';
+import type { DecodedFrame, FrameAllocator, ImageSize } from './types.js';
 
 export type VoiFunction = 'linear' | 'linear-exact' | 'sigmoid';
 
@@ -472,7 +472,7 @@ export function sourceRegion(pixels: DisplayPixels, region: NonNullable<Viewport
  * `fit: 'inside'` rounds (tested against it); undefined when the viewport
  * gives no size (the image's own size).
  */
-export function shownSize(image: { width: number; height: number }, viewport: Viewport | undefined): { width: number; height: number } | undefined {
+export function shownSize(image: ImageSize, viewport: Viewport | undefined): ImageSize | undefined {
   if (!viewport || (viewport.width === undefined && viewport.height === undefined)) return undefined;
   const scale = Math.min(viewport.width === undefined ? Infinity : viewport.width / image.width, viewport.height === undefined ? Infinity : viewport.height / image.height);
   return { width: Math.max(1, Math.round(image.width * scale)), height: Math.max(1, Math.round(image.height * scale)) };
@@ -488,7 +488,7 @@ export function shownSize(image: { width: number; height: number }, viewport: Vi
  * 0.9 ms box-averaged here then encoded), and the common viewports are whole
  * fractions of the common image sizes (128 or 256 of 512).
  */
-export function wholeFactorShrink(pixels: DisplayPixels, target: { width: number; height: number }): DisplayPixels | undefined {
+export function wholeFactorShrink(pixels: DisplayPixels, target: ImageSize): DisplayPixels | undefined {
   const k = pixels.width / target.width;
   if (!Number.isInteger(k) || k < 2 || pixels.height !== target.height * k) return undefined;
   const { width, height } = target;
@@ -527,7 +527,7 @@ export function wholeFactorShrink(pixels: DisplayPixels, target: { width: number
  * a lower resolution of it (decodeFrameInThread's `shown`): they are scaled to
  * exactly the size the whole frame would have been shown at.
  */
-export async function encodeDisplayPixels(pixels: DisplayPixels, params: RenderParams, image: { width: number; height: number } = pixels): Promise<Buffer> {
+export async function encodeDisplayPixels(pixels: DisplayPixels, params: RenderParams, image: ImageSize = pixels): Promise<Buffer> {
   const viewport = params.viewport;
   const reduced = pixels.width !== image.width || pixels.height !== image.height;
   if (reduced && viewport?.region) throw new AppError('internal', 'a viewport with a source region needs the whole frame, not a lower resolution');
@@ -551,6 +551,6 @@ export async function encodeDisplayPixels(pixels: DisplayPixels, params: RenderP
  * pixels go; the buffer is in use until the returned promise settles.
  * `image`: the frame's own size when `frame` was decoded at a lower resolution.
  */
-export async function renderFrame(frame: DecodedFrame, attrs: RenderingAttributes, params: RenderParams, allocate?: FrameAllocator, image?: { width: number; height: number }): Promise<Buffer> {
+export async function renderFrame(frame: DecodedFrame, attrs: RenderingAttributes, params: RenderParams, allocate?: FrameAllocator, image?: ImageSize): Promise<Buffer> {
   return encodeDisplayPixels(displayPixels(frame, attrs, params.window, allocate), params, image);
 }

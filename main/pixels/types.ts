@@ -23,6 +23,12 @@ export type ImagePixelAttributes = Pick<
  */
 export type FrameAllocator = (length: number) => Buffer;
 
+/** An image's size in pixels (a frame, or what it is shown at). */
+export interface ImageSize {
+  width: number;
+  height: number;
+}
+
 /** A stored frame's attributes and its transfer syntax. */
 export interface FrameInfo extends ImagePixelAttributes {
   transferSyntaxUID: string;
