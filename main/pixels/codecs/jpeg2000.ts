@@ -61,7 +61,7 @@ export interface ReducedFrame {
 
 export async function decodeJpeg2000Reduced(data: Uint8Array, info: FrameInfo, reduce: number): Promise<ReducedFrame> {
   checkJpeg2000Bounds(data, info.transferSyntaxUID);
-  let levels = Math.max(0, Math.min(reduce, reducibleLevels(data)));
+  let levels = reduce > 0 ? Math.min(reduce, reducibleLevels(data)) : 0;
   let size = { rows: info.rows, columns: info.columns };
   const values = await openjpeg
     .withDecoder((decoder, printed) => {
